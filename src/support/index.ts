@@ -1,4 +1,5 @@
-export { parseDuration, E_INVALID_DURATION } from './duration.js';
+export { type DeprecationOptions, deprecate, resetDeprecations } from './deprecation.js';
+export { E_INVALID_DURATION, parseDuration } from './duration.js';
 export { defineError, isKeelError, KeelError, type KeelErrorClass } from './keel-error.js';
 export { deepFreeze, deepMerge, getPath, isPlainObject, setPath } from './object.js';
 export { editDistance, suggest } from './suggest.js';

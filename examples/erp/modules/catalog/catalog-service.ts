@@ -1,0 +1,39 @@
+import type { EventBus } from 'keel';
+
+export interface Product {
+  sku: string;
+  name: string;
+  /** Price in minor units (cents), in the catalog currency. */
+  price: number;
+}
+
+declare module 'keel/events' {
+  interface EventMap {
+    'catalog.product-created': { sku: string; name: string };
+  }
+}
+
+/** The product catalogue (in memory until the database issue gives it a table). */
+export class CatalogService {
+  readonly #products = new Map<string, Product>();
+
+  constructor(
+    private readonly events: EventBus,
+    readonly currency: string,
+  ) {}
+
+  async create(product: Product): Promise<Product> {
+    if (this.#products.has(product.sku)) throw new Error(`Product ${product.sku} already exists`);
+    this.#products.set(product.sku, { ...product });
+    await this.events.emit('catalog.product-created', { sku: product.sku, name: product.name });
+    return product;
+  }
+
+  find(sku: string): Product | undefined {
+    return this.#products.get(sku);
+  }
+
+  list(): Product[] {
+    return [...this.#products.values()].sort((a, b) => a.sku.localeCompare(b.sku));
+  }
+}

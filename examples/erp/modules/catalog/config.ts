@@ -1,0 +1,6 @@
+import { defineConfig } from 'keel';
+
+export default defineConfig({
+  currency: 'EUR',
+  pageSize: 50,
+});

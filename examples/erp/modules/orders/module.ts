@@ -1,0 +1,17 @@
+import { defineModule } from 'keel';
+import { z } from 'zod';
+
+export default defineModule({
+  name: 'orders',
+  version: '1.0.0',
+  description: 'Order placement against catalog prices and inventory stock',
+  dependsOn: { catalog: '^1.0.0', inventory: '^1.0.0' },
+  config: { approvalThreshold: 10_000, maxLines: 100 },
+  configSchema: z.object({
+    approvalThreshold: z.number().int().min(0),
+    maxLines: z.number().int().min(1),
+  }),
+  providers: async () => [(await import('./providers/orders-provider.js')).OrdersProvider],
+  events: () => import('./events.js'),
+  commands: () => import('./commands.js'),
+});

@@ -1,0 +1,311 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { type CompiledMode, planCompiledBoot } from '../compiler/index.js';
+import type { AppDefinition } from '../kernel/index.js';
+import {
+  Application,
+  type CommandContext,
+  type CommandDefinition,
+  findAppFile,
+  installSignalHandlers,
+  loadEnvFiles,
+  lookupAppEnv,
+} from '../kernel/index.js';
+import type { DiscoveredModule } from '../modules/index.js';
+import { isKeelError, KeelError } from '../support/index.js';
+import { CommandRegistry } from './command-registry.js';
+import { ConsoleUI } from './console-ui.js';
+import { coreCommands } from './core-commands.js';
+import { E_COMMAND_FAILED } from './errors.js';
+
+export interface RunCliOptions {
+  /** Arguments after `keel` (process.argv.slice(2)). */
+  argv: string[];
+  cwd?: string;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Environment variables; `process.env` by default. */
+  processEnv?: Record<string, string | undefined>;
+  /** Install SIGTERM/SIGINT handlers for long-running commands (default true). */
+  signals?: boolean;
+  /** A bundled build's app: definition, modules and config already imported. */
+  bundle?: {
+    definition: AppDefinition;
+    modules: DiscoveredModule[];
+    appConfig: Record<string, Record<string, unknown>>;
+  };
+  /** Called for long-running commands once they are up, with a stopper. */
+  onLongRunning?: (stop: () => Promise<void>) => void;
+}
+
+interface GlobalOptions {
+  cwd: string;
+  verbose: boolean;
+  profileBoot: boolean;
+}
+
+const GLOBAL_WITH_VALUE = new Set(['--cwd']);
+
+function firstCommandToken(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (GLOBAL_WITH_VALUE.has(token)) {
+      i++;
+      continue;
+    }
+    if (!token.startsWith('-')) return token;
+  }
+  return undefined;
+}
+
+function readGlobal(argv: string[], cwd: string): GlobalOptions {
+  const options: GlobalOptions = { cwd, verbose: false, profileBoot: false };
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--cwd') options.cwd = resolve(cwd, argv[++i] ?? '.');
+    else if (token.startsWith('--cwd=')) options.cwd = resolve(cwd, token.slice(6));
+    else if (token === '--verbose' || token === '-v') options.verbose = true;
+    else if (token === '--profile-boot') options.profileBoot = true;
+  }
+  return options;
+}
+
+function hasApp(cwd: string): boolean {
+  try {
+    findAppFile(cwd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Print an error the way every command does: code, message, help line; stack with --verbose. */
+export function printError(ui: ConsoleUI, error: unknown, verbose: boolean): void {
+  if (isKeelError(error)) {
+    ui.error(`${error.code}: ${error.message}`);
+    if (error.help) ui.line(ui.dim(`  help: ${error.help}`));
+  } else {
+    ui.error(error instanceof Error ? error.message : String(error));
+  }
+  if (verbose) {
+    let current: unknown = error;
+    while (current instanceof Error) {
+      ui.line(ui.dim(current.stack ?? current.message));
+      current = current.cause;
+      if (current) ui.line(ui.dim('caused by:'));
+    }
+  } else if (error instanceof Error && error.cause instanceof Error) {
+    ui.line(ui.dim(`  cause: ${error.cause.message}`));
+  }
+}
+
+/**
+ * Run the `keel` CLI and resolve with the exit code. Core commands are always there;
+ * module and app commands are added when the current folder holds an application.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli({ argv: process.argv.slice(2) });
+ * ```
+ */
+export async function runCli(options: RunCliOptions): Promise<number> {
+  const argv = options.argv;
+  const processEnv = options.processEnv ?? process.env;
+  const global = readGlobal(argv, options.cwd ?? process.cwd());
+  const wantsJson = argv.includes('--json');
+  const ui = new ConsoleUI({
+    json: wantsJson,
+    ...(options.stdout ? { stdout: options.stdout } : {}),
+    ...(options.stderr ? { stderr: options.stderr } : {}),
+    ...(options.stdin ? { stdin: options.stdin } : {}),
+  });
+
+  const registry = new CommandRegistry();
+  for (const command of coreCommands) registry.add(command);
+
+  let app: Application | undefined;
+  const appEnv = (): string => {
+    const raw = { ...loadEnvFiles({ cwd: global.cwd, processEnv }) };
+    return (raw.APP_ENV ? lookupAppEnv(raw.APP_ENV) : undefined) ?? 'development';
+  };
+  const createApp = async (command?: CommandDefinition): Promise<Application> => {
+    if (app) return app;
+    if (options.bundle) {
+      const bundle = options.bundle;
+      app = await Application.create({
+        root: global.cwd,
+        environment: command?.environment ?? 'console',
+        profile: global.profileBoot,
+        processEnv,
+        definition: bundle.definition,
+        appConfig: bundle.appConfig,
+        moduleSource: { kind: 'bundle', load: async () => bundle.modules },
+      });
+      return app;
+    }
+    const mode: CompiledMode = command?.scan
+      ? 'never'
+      : appEnv() === 'production'
+        ? 'require'
+        : 'auto';
+    const plan = await planCompiledBoot(global.cwd, mode);
+    app = await Application.create({
+      root: global.cwd,
+      environment: command?.environment ?? 'console',
+      profile: global.profileBoot,
+      processEnv,
+      ...plan.options,
+    });
+    if (global.verbose) ui.info(`boot: ${plan.mode} (${plan.reason})`);
+    return app;
+  };
+
+  const name = firstCommandToken(argv);
+  const needsModuleCommands = name === undefined || name === 'help' || !registry.has(name);
+  try {
+    if (needsModuleCommands && (options.bundle || hasApp(global.cwd))) {
+      const loaded = await createApp();
+      for (const command of loaded.commands) registry.add(command);
+    }
+  } catch (error) {
+    printError(ui, error, global.verbose);
+    if (name !== undefined && name !== 'help') return 1;
+  }
+  if (name !== undefined && name !== 'help') {
+    try {
+      registry.get(name);
+    } catch (error) {
+      printError(ui, error, global.verbose);
+      return 1;
+    }
+  }
+
+  let exitCode = 0;
+  const program = new Command('keel')
+    .description('Keel: the enterprise TypeScript framework')
+    .option('--cwd <dir>', 'application folder', '.')
+    .option('-v, --verbose', 'print debug output and stack traces')
+    .option('--profile-boot', 'print the time spent in each boot phase and provider')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => (options.stdout ?? process.stdout).write(text),
+      writeErr: (text) => (options.stderr ?? process.stderr).write(text),
+    });
+
+  for (const def of registry.all()) {
+    const sub = program.command(def.name).description(def.description);
+    if (def.aliases?.length) sub.aliases(def.aliases);
+    for (const arg of def.arguments ?? []) {
+      const label = `${arg.name}${arg.variadic ? '...' : ''}`;
+      sub.argument(arg.required ? `<${label}>` : `[${label}]`, arg.description ?? '');
+    }
+    for (const option of def.options ?? []) {
+      if (option.default === undefined) sub.option(option.flags, option.description ?? '');
+      else sub.option(option.flags, option.description ?? '', option.default as string | boolean);
+    }
+    if (def.json) sub.option('--json', 'print machine-readable JSON');
+    sub.action(async (...received: unknown[]) => {
+      const commandOptions = received.at(-2) as Record<string, unknown>;
+      const args: Record<string, string | string[] | undefined> = {};
+      (def.arguments ?? []).forEach((arg, i) => {
+        args[arg.name] = received[i] as string | string[] | undefined;
+      });
+      exitCode = await execute(def, args, commandOptions);
+    });
+  }
+
+  const execute = async (
+    def: CommandDefinition,
+    args: Record<string, string | string[] | undefined>,
+    commandOptions: Record<string, unknown>,
+  ): Promise<number> => {
+    const needs = def.needs ?? 'booted';
+    let target: Application | undefined;
+    try {
+      if (needs !== 'nothing') {
+        target = await createApp(def);
+        if (needs === 'registered' && target.state === 'created') target.register();
+        if (needs === 'booted' && target.lifecycle.is('created', 'registered')) await target.boot();
+        if (needs === 'started') await target.start();
+        if (global.profileBoot && target.profiler) ui.line(target.profiler.format());
+      }
+      const ctx: CommandContext = {
+        app: target,
+        cwd: global.cwd,
+        args,
+        options: commandOptions,
+        ui,
+        verbose: global.verbose,
+      };
+      const code = (await def.handle(ctx)) ?? 0;
+      if (def.longRunning && target) {
+        const stop = () => target!.shutdown('stop requested');
+        options.onLongRunning?.(stop);
+        if (options.signals !== false) {
+          await new Promise<void>((done) => {
+            const remove = installSignalHandlers({
+              shutdown: async (signal) => {
+                ui.info(`${signal} received, shutting down (send it again to force)`);
+                await target!.shutdown(signal);
+              },
+              exit: () => {
+                remove();
+                done();
+              },
+              onForced: () => ui.warn('forced exit'),
+              onError: (error) => printError(ui, error, global.verbose),
+            });
+          });
+        } else {
+          await new Promise<void>((done) => {
+            const timer = setInterval(() => {
+              if (target!.lifecycle.is('stopped')) {
+                clearInterval(timer);
+                done();
+              }
+            }, 20);
+          });
+        }
+      }
+      return code;
+    } catch (error) {
+      const reported =
+        error instanceof KeelError
+          ? error
+          : new E_COMMAND_FAILED(def.name, String((error as Error)?.message ?? error)).withCause(
+              error,
+            );
+      printError(ui, reported, global.verbose);
+      return 1;
+    } finally {
+      if (target && !def.longRunning && !target.lifecycle.is('stopped', 'stopping')) {
+        await target
+          .shutdown('command finished')
+          .catch((error: unknown) => printError(ui, error, global.verbose));
+      }
+    }
+  };
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through exitOverride with code 0.
+      return error.exitCode;
+    }
+    printError(ui, error, global.verbose);
+    return 1;
+  } finally {
+    if (app && !app.lifecycle.is('stopped', 'stopping') && name === undefined) await app.shutdown();
+  }
+  if (name === undefined) return 0;
+  return exitCode;
+}
+
+/** True when `dir` contains an application. */
+export function isAppDir(dir: string): boolean {
+  return existsSync(dir) && hasApp(dir);
+}

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+
+const SOURCE = /\.(?:[cm]?[jt]s|json)$/;
+const SKIP_DIRS = new Set(['node_modules', 'var', 'dist', 'build', '.git', 'coverage']);
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      if (!SKIP_DIRS.has(entry.name)) await walk(join(dir, entry.name), out);
+    } else if (
+      SOURCE.test(entry.name) &&
+      !entry.name.endsWith('.d.ts') &&
+      !/\.test\.[jt]s$/.test(entry.name)
+    ) {
+      out.push(join(dir, entry.name));
+    }
+  }
+}
+
+/**
+ * A content hash of every source file that the compiled artifacts are derived from: the app
+ * definition, config files and module folders. Content, not mtimes, so a fresh checkout
+ * with the same files has the same fingerprint and artifacts stay byte-identical.
+ */
+export async function fingerprintSources(
+  root: string,
+  roots: string[],
+  files: string[] = [],
+): Promise<string> {
+  const all = [...files];
+  for (const dir of roots) await walk(dir, all);
+  all.sort();
+  const hash = createHash('sha256');
+  for (const file of all) {
+    const content = await readFile(file).catch(() => undefined);
+    if (!content) continue;
+    hash.update(relative(root, file).split(sep).join('/'));
+    hash.update('\0');
+    hash.update(content);
+    hash.update('\0');
+  }
+  return hash.digest('hex').slice(0, 32);
+}

@@ -1,0 +1,102 @@
+import type { IncomingMessage } from 'node:http';
+import {
+  type BodyOptions,
+  limitFor,
+  type ResolvedBodyOptions,
+  resolveBodyOptions,
+} from './body-options.js';
+import {
+  decodeBody,
+  NO_BODY,
+  type ParsedBody,
+  parseMultipartRequest,
+  planOrRefuse,
+} from './body-parser.js';
+import { collectBody, hasBody } from './body-stream.js';
+import { type BodyKind, bodyKindOf, parseContentType } from './content-type.js';
+import { E_BODY_CONSUMED } from './errors.js';
+import { cleanupUploads, type UploadedFile } from './uploaded-file.js';
+
+/**
+ * One request's body, read at most once. `parse()` and `raw()` cache their promise, so the
+ * request context can hand the same reader to every middleware; `raw()` then `parse()`
+ * parses the bytes already read (a webhook can verify a signature, then use the JSON).
+ *
+ * @example
+ * ```ts
+ * const body = new BodyReader(req, { allowed: ['json', 'multipart'] });
+ * res.on('close', () => void body.cleanup());
+ * const parsed = await body.parse();
+ * ```
+ */
+export class BodyReader {
+  readonly #req: IncomingMessage;
+  readonly #options: ResolvedBodyOptions;
+  #parsed: Promise<ParsedBody> | undefined;
+  #bytes: Promise<Buffer> | undefined;
+  #streamed = false;
+  #files: UploadedFile[] = [];
+
+  /** Throws `E_INVALID_BODY_OPTIONS` at once for a bad limit, before any request is read. */
+  constructor(req: IncomingMessage, options?: BodyOptions) {
+    this.#req = req;
+    this.#options = resolveBodyOptions(options);
+  }
+
+  /** The parsed body; the same promise on every call. */
+  parse(): Promise<ParsedBody> {
+    this.#parsed ??= this.#parse();
+    return this.#parsed;
+  }
+
+  /**
+   * The body's bytes (decompressed), bounded by the limit of its Content-Type's kind, or
+   * the raw limit for types Keel does not parse. Rejects with `E_BODY_CONSUMED` once a
+   * multipart body has been streamed by `parse()`: its bytes were never kept.
+   */
+  raw(): Promise<Buffer> {
+    if (this.#bytes) return this.#bytes;
+    if (this.#streamed) return Promise.reject(new E_BODY_CONSUMED());
+    const header = this.#req.headers['content-type'];
+    const type = header === undefined ? undefined : parseContentType(header)?.type;
+    const kind = (type && bodyKindOf(type)) || 'raw';
+    this.#bytes = this.#read(kind);
+    return this.#bytes;
+  }
+
+  /** Uploaded files from `parse()`, once it has resolved. */
+  get files(): readonly UploadedFile[] {
+    return this.#files;
+  }
+
+  /** Delete the temporary files of uploads not moved; call when the response is done. */
+  async cleanup(): Promise<void> {
+    if (this.#parsed) await this.#parsed.catch(() => undefined);
+    await cleanupUploads(this.#files);
+  }
+
+  #read(kind: BodyKind): Promise<Buffer> {
+    return collectBody(this.#req, {
+      limit: limitFor(this.#options, kind),
+      timeoutMs: this.#options.timeoutMs,
+      kind,
+    });
+  }
+
+  async #parse(): Promise<ParsedBody> {
+    const req = this.#req;
+    if (this.#bytes ? (await this.#bytes).length === 0 : !hasBody(req)) return NO_BODY;
+    const plan = planOrRefuse(req, this.#options);
+    let body: ParsedBody;
+    if (!this.#bytes && plan.kind === 'multipart') {
+      // Uploads stream to disk rather than sit in memory, so their bytes are not kept.
+      this.#streamed = true;
+      body = await parseMultipartRequest(req, this.#options);
+    } else {
+      this.#bytes ??= this.#read(plan.kind);
+      body = await decodeBody(plan, await this.#bytes, req.headers, this.#options);
+    }
+    if (body.kind === 'multipart') this.#files = body.files;
+    return body;
+  }
+}
