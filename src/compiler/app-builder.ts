@@ -18,6 +18,8 @@ export interface BuildOptions {
   /** Config files (relative to root), namespace → file. */
   configFiles?: Record<string, string>;
   appFile?: string;
+  /** Import specifiers to redirect while bundling (e.g. to a source checkout). */
+  alias?: Record<string, string>;
 }
 
 export interface BuildResult {
@@ -111,7 +113,8 @@ async function bundleApp(
     `import { runBundledApp } from 'keel/cli';`,
     `import * as definition from '${spec(options.appFile ?? 'keel.config.ts')}';`,
   ];
-  modules.forEach((m, i) => lines.push(`import * as module${i} from '${spec(m.file)}';`));
+  for (const [i, m] of modules.entries())
+    lines.push(`import * as module${i} from '${spec(m.file)}';`);
   const configEntries = Object.entries(options.configFiles ?? {});
   configEntries.forEach(([, file], i) =>
     lines.push(`import * as config${i} from '${spec(file)}';`),
@@ -149,6 +152,7 @@ async function bundleApp(
         js: "import { createRequire as __keelCreateRequire } from 'node:module'; const require = __keelCreateRequire(import.meta.url);",
       },
       logLevel: 'silent',
+      ...(options.alias ? { alias: options.alias } : {}),
       metafile: true,
     });
     const bytes = Object.values(built.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);

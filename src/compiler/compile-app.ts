@@ -107,8 +107,8 @@ export async function compileApp(app: Application): Promise<CompileResult> {
 
   const events: EventsArtifact = { format: ARTIFACT_FORMAT, sources, events: {} };
   for (const info of app.events.listeners()) {
-    const list = (events.events[info.event] ??= []);
-    list.push({
+    events.events[info.event] ??= [];
+    events.events[info.event]!.push({
       ...(info.module ? { module: info.module } : {}),
       name: info.name,
       priority: info.priority,

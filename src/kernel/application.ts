@@ -16,7 +16,7 @@ import { ConfigRepository, loadConfigDir } from './config/index.js';
 import type { AppDefinition } from './define-app.js';
 import { loadLazy } from './define-app.js';
 import { type BaseEnv, baseEnvSchema, Env, loadEnvFiles, validateEnv } from './env/index.js';
-import { E_APP_FAILED, E_SHUTDOWN_TIMEOUT } from './errors.js';
+import { E_APP_FAILED, E_ILLEGAL_STATE_TRANSITION, E_SHUTDOWN_TIMEOUT } from './errors.js';
 import { type AppState, Lifecycle } from './lifecycle.js';
 import { createLogger, createNullLogger, type Logger } from './logger.js';
 import { type ModuleSource, scanModuleSource } from './module-source.js';
@@ -371,6 +371,8 @@ export class Application implements ProviderHost {
           errors.push(error as Error);
         }
       }
+      pending = 'container disposal';
+      await this.container.dispose().catch((error: unknown) => errors.push(error as Error));
       for (const error of errors) this.logger.error({ err: error }, 'error during shutdown');
     })();
     let timer: NodeJS.Timeout | undefined;
@@ -391,6 +393,8 @@ export class Application implements ProviderHost {
   }
 
   #phaseSync(target: AppState, fn: () => void): void {
+    if (!this.lifecycle.can(target))
+      throw new E_ILLEGAL_STATE_TRANSITION(this.lifecycle.state, target);
     const start = performance.now();
     try {
       fn();
@@ -406,6 +410,8 @@ export class Application implements ProviderHost {
   }
 
   async #phase(target: AppState, fn: () => Promise<void>): Promise<void> {
+    if (!this.lifecycle.can(target))
+      throw new E_ILLEGAL_STATE_TRANSITION(this.lifecycle.state, target);
     const start = performance.now();
     try {
       await fn();

@@ -7,14 +7,12 @@ export default [
     json: true,
     handle({ app, ui }) {
       const catalog = app.make('catalog');
-      const rows = catalog
-        .list()
-        .map((p) => ({
-          sku: p.sku,
-          name: p.name,
-          price: (p.price / 100).toFixed(2),
-          currency: catalog.currency,
-        }));
+      const rows = catalog.list().map((p) => ({
+        sku: p.sku,
+        name: p.name,
+        price: (p.price / 100).toFixed(2),
+        currency: catalog.currency,
+      }));
       ui.output(rows, () => ui.table(rows));
       return 0;
     },
