@@ -19,7 +19,12 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: ['src/**/*.test.ts', 'src/**/*.contract.ts', 'src/**/__fixtures__/**', 'src/**/types.ts'],
+      exclude: [
+        'src/**/*.test.ts',
+        'src/**/*.contract.ts',
+        'src/**/__fixtures__/**',
+        'src/**/types.ts',
+      ],
       reporter: ['text-summary', 'json-summary'],
       thresholds: { lines: 85 },
     },

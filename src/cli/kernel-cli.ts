@@ -245,30 +245,38 @@ export async function runCli(options: RunCliOptions): Promise<number> {
         const stop = () => target!.shutdown('stop requested');
         options.onLongRunning?.(stop);
         if (options.signals !== false) {
-          await new Promise<void>((done) => {
+          // Without a server socket nothing else may hold the event loop open; a pending
+          // promise does not, so keep one timer alive until the signal arrives.
+          const keepAlive = setInterval(() => {}, 2 ** 30);
+          const stopCode = await new Promise<number>((done) => {
             const remove = installSignalHandlers({
               shutdown: async (signal) => {
                 ui.info(`${signal} received, shutting down (send it again to force)`);
                 await target!.shutdown(signal);
               },
-              exit: () => {
+              exit: (exitCode) => {
                 remove();
-                done();
+                clearInterval(keepAlive);
+                done(exitCode);
               },
-              onForced: () => ui.warn('forced exit'),
+              // A second signal: the operator wants out now, whatever is still running.
+              onForced: (signal) => {
+                ui.warn('forced exit');
+                process.exit(signal === 'SIGINT' ? 130 : 143);
+              },
               onError: (error) => printError(ui, error, global.verbose),
             });
           });
-        } else {
-          await new Promise<void>((done) => {
-            const timer = setInterval(() => {
-              if (target!.lifecycle.is('stopped')) {
-                clearInterval(timer);
-                done();
-              }
-            }, 20);
-          });
+          return stopCode;
         }
+        await new Promise<void>((done) => {
+          const timer = setInterval(() => {
+            if (target!.lifecycle.is('stopped')) {
+              clearInterval(timer);
+              done();
+            }
+          }, 20);
+        });
       }
       return code;
     } catch (error) {

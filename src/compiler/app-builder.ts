@@ -113,12 +113,13 @@ async function bundleApp(
     `import { runBundledApp } from 'keel/cli';`,
     `import * as definition from '${spec(options.appFile ?? 'keel.config.ts')}';`,
   ];
-  for (const [i, m] of modules.entries())
+  for (const [i, m] of modules.entries()) {
     lines.push(`import * as module${i} from '${spec(m.file)}';`);
+  }
   const configEntries = Object.entries(options.configFiles ?? {});
-  configEntries.forEach(([, file], i) =>
-    lines.push(`import * as config${i} from '${spec(file)}';`),
-  );
+  for (const [i, [, file]] of configEntries.entries()) {
+    lines.push(`import * as config${i} from '${spec(file)}';`);
+  }
   lines.push(
     `const root = new URL('.', import.meta.url);`,
     `await runBundledApp({`,

@@ -43,16 +43,24 @@ describe('ValidationError', () => {
     expect(ValidationError.is(new Error('x'))).toBe(false);
     expect(error.status).toBe(422);
     expect(error.errors).toBe(errors);
-    expect(error.toJSON()).toMatchObject({ code: 'E_VALIDATION_FAILED', status: 422, details: { errors } });
+    expect(error.toJSON()).toMatchObject({
+      code: 'E_VALIDATION_FAILED',
+      status: 422,
+      details: { errors },
+    });
   });
 
   it('summarizes the first errors in its message', () => {
     expect(new ValidationError(errors).message).toBe(
       'Validation failed (4 errors): body.email: Invalid email address; body.items.0.qty: Too small; body.items.0.qty: Not even; and 1 more',
     );
-    expect(new ValidationError([errors[3]!]).message).toBe('Validation failed (1 error): Root problem');
+    expect(new ValidationError([errors[3]!]).message).toBe(
+      'Validation failed (1 error): Root problem',
+    );
     expect(new ValidationError([]).message).toBe('Validation failed');
-    expect(new ValidationError([errors[0]!], { omitted: 9 }).message).toMatch(/\(10 errors\).*and 9 more$/);
+    expect(new ValidationError([errors[0]!], { omitted: 9 }).message).toMatch(
+      /\(10 errors\).*and 9 more$/,
+    );
   });
 
   it('groups messages by path for forms', () => {

@@ -45,7 +45,8 @@ describe('custom messages', () => {
       a: z.string().min(3, { error: 'explicit on the rule' }),
       b: z.string().min(3),
     });
-    const run = (map: Record<string, string>) => messagesFor(validateSync(schema, { a: 'x', b: 'x' }, { messages: map }));
+    const run = (map: Record<string, string>) =>
+      messagesFor(validateSync(schema, { a: 'x', b: 'x' }, { messages: map }));
     // a message written on the rule beats field and rule keys...
     expect(run({ a: 'field', min: 'rule' })).toEqual({ a: 'explicit on the rule', b: 'rule' });
     // ...but not a 'path.rule' key
@@ -68,17 +69,23 @@ describe('custom messages', () => {
   });
 
   it('take functions, which receive the error context', () => {
-    const result = validateSync(z.object({ qty: z.number().max(10) }), { qty: 11 }, {
-      messages: {
-        max: ({ field, rule, code, params, defaultMessage }) =>
-          `${field}/${rule}/${code}/${String(params.maximum)}/${defaultMessage.length > 0}`,
+    const result = validateSync(
+      z.object({ qty: z.number().max(10) }),
+      { qty: 11 },
+      {
+        messages: {
+          max: ({ field, rule, code, params, defaultMessage }) =>
+            `${field}/${rule}/${code}/${String(params.maximum)}/${defaultMessage.length > 0}`,
+        },
       },
-    });
+    );
     expect(result.errors?.[0]?.message).toBe('qty/max/too_big/10/true');
   });
 
   it('leave unknown placeholders as written', () => {
-    const result = validateSync(z.string(), 1, { messages: { string: 'Wanted {expected}, {nothing}' } });
+    const result = validateSync(z.string(), 1, {
+      messages: { string: 'Wanted {expected}, {nothing}' },
+    });
     expect(result.errors?.[0]?.message).toBe('Wanted string, {nothing}');
   });
 
@@ -88,7 +95,11 @@ describe('custom messages', () => {
       b: rules.slug({ message: 'Use a slug for b' }),
       c: rules.slug({ error: (issue) => `bad slug ${String(issue.input)}` }),
     });
-    const result = validateSync(schema, { a: 'A', b: 'B', c: 'C' }, { messages: { slug: 'Map slug' } });
+    const result = validateSync(
+      schema,
+      { a: 'A', b: 'B', c: 'C' },
+      { messages: { slug: 'Map slug' } },
+    );
     expect(messagesFor(result)).toEqual({ a: 'Map slug', b: 'Use a slug for b', c: 'bad slug C' });
   });
 
@@ -117,7 +128,10 @@ describe('withMessages()', () => {
   });
 
   it('stacks: the outer wrapper wins', () => {
-    const inner = withMessages(z.object({ a: z.string(), b: z.string() }), { a: 'inner a', b: 'inner b' });
+    const inner = withMessages(z.object({ a: z.string(), b: z.string() }), {
+      a: 'inner a',
+      b: 'inner b',
+    });
     const outer = withMessages(inner, { a: 'outer a' });
     expect(messagesFor(validateSync(outer, {}))).toEqual({ a: 'outer a', b: 'inner b' });
   });
@@ -126,7 +140,9 @@ describe('withMessages()', () => {
 describe('message maps that are wrong', () => {
   it('are refused with the key named', () => {
     expect(() => messages({ 'a..b': 'x' })).toThrow(E_INVALID_MESSAGES);
-    expect(() => messages({ a: 42 as never })).toThrow(/Invalid validation message "a": expected a string/);
+    expect(() => messages({ a: 42 as never })).toThrow(
+      /Invalid validation message "a": expected a string/,
+    );
     expect(() => new MessageBag({ '': 'x' })).toThrow(/empty path segment/);
   });
 

@@ -32,7 +32,8 @@ async function failure(promise: Promise<unknown>): Promise<ValidationError> {
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof ValidationError)) throw new Error(`expected a ValidationError, got ${String(error)}`);
+  if (!(error instanceof ValidationError))
+    throw new Error(`expected a ValidationError, got ${String(error)}`);
   return error;
 }
 
@@ -100,7 +101,10 @@ describe('validateRequestParts()', () => {
 
   it('mixes async and sync parts', async () => {
     const parts = await validateRequestParts(
-      { body: z.object({ email: z.email().check(asyncRule('free', async () => true)) }), query: z.object({}) },
+      {
+        body: z.object({ email: z.email().check(asyncRule('free', async () => true)) }),
+        query: z.object({}),
+      },
       { params: {}, query: {}, body: { email: 'a@b.co' }, headers: {} },
     );
     expect(parts.body).toEqual({ email: 'a@b.co' });
@@ -117,7 +121,10 @@ describe('validateRequestParts()', () => {
         { messages: { 'query.page.min': 'Pages start at {minimum}' } },
       ),
     );
-    expect(error.fields).toEqual({ 'query.page': ['Pages start at 1'], 'body.name': ['Give a name'] });
+    expect(error.fields).toEqual({
+      'query.page': ['Pages start at 1'],
+      'body.name': ['Give a name'],
+    });
   });
 
   it('caps the listed errors across parts', async () => {
@@ -143,9 +150,13 @@ describe('validateRequestParts()', () => {
         }),
       ),
     });
-    await validateRequestParts({ body }, { params: {}, query: {}, body: { a: 'x' }, headers: {} }, {
-      context: { user: 42 },
-    });
+    await validateRequestParts(
+      { body },
+      { params: {}, query: {}, body: { a: 'x' }, headers: {} },
+      {
+        context: { user: 42 },
+      },
+    );
     expect(seen).toEqual([42]);
   });
 

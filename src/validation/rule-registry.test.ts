@@ -14,7 +14,10 @@ declare module './rule-registry.js' {
 }
 
 const defined: string[] = [];
-function define<T, A extends unknown[]>(name: string, definition: Parameters<typeof defineRule<T, A>>[1]) {
+function define<T, A extends unknown[]>(
+  name: string,
+  definition: Parameters<typeof defineRule<T, A>>[1],
+) {
   defined.push(name);
   return defineRule<T, A>(name, definition);
 }
@@ -76,7 +79,11 @@ describe('defineRule()', () => {
     });
     const schema = z.object({ ref: z.string().min(3).check(existsIn('users', 'ref')) });
     const miss = await validate(schema, { ref: 'other' }, { context: { db: 'main' } });
-    expect(miss.errors?.[0]).toMatchObject({ path: 'ref', rule: 'existsIn', message: 'No users.ref "other"' });
+    expect(miss.errors?.[0]).toMatchObject({
+      path: 'ref',
+      rule: 'existsIn',
+      message: 'No users.ref "other"',
+    });
     expect(queries).toBe(1);
     await validate(schema, { ref: 'x' }, { context: { db: 'main' } }); // fails min(3): no query
     expect(queries).toBe(1);
@@ -85,10 +92,15 @@ describe('defineRule()', () => {
   });
 
   it('treats a non-async function returning a promise as async when told', async () => {
-    const later = define<string, []>('later', { validate: () => Promise.resolve(false), async: true });
+    const later = define<string, []>('later', {
+      validate: () => Promise.resolve(false),
+      async: true,
+    });
     expect((await validate(z.string().check(later()), 'x')).errors?.[0]?.rule).toBe('later');
     const undeclared = define<string, []>('undeclared', () => Promise.resolve(false));
-    expect((await validate(z.string().check(undeclared()), 'x')).errors?.[0]?.rule).toBe('undeclared');
+    expect((await validate(z.string().check(undeclared()), 'x')).errors?.[0]?.rule).toBe(
+      'undeclared',
+    );
   });
 });
 
@@ -103,7 +115,9 @@ describe('rule(name) for rules defined later', () => {
     define('existsIn', () => true);
     const schema = z.string().check(rule('existIn'));
     expect(() => validateSync(schema, 'x')).toThrow(E_UNKNOWN_RULE);
-    await expect(validate(schema, 'x')).rejects.toThrow('Unknown validation rule "existIn" (did you mean "existsIn"?)');
+    await expect(validate(schema, 'x')).rejects.toThrow(
+      'Unknown validation rule "existIn" (did you mean "existsIn"?)',
+    );
   });
 });
 
@@ -113,7 +127,9 @@ describe('asyncRule()', () => {
     const explicit = asyncRule('no', async () => false, { error: 'Explicit' });
     const fallback = asyncRule('no', async () => false);
     const results = await Promise.all(
-      [no, explicit, fallback].map((check) => validate(z.string().check(check), 'x', { messages: { no: 'Map' } })),
+      [no, explicit, fallback].map((check) =>
+        validate(z.string().check(check), 'x', { messages: { no: 'Map' } }),
+      ),
     );
     expect(results.map((r) => r.errors?.[0]?.message)).toEqual(['Map', 'Explicit', 'Map']);
     const bare = await validate(z.string().check(fallback), 'x');

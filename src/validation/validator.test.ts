@@ -9,12 +9,7 @@ import {
 } from './errors.js';
 import { asyncRule } from './rule-check.js';
 import { rules } from './rules/index.js';
-import {
-  type ValidationResult,
-  validate,
-  validateOrThrow,
-  validateSync,
-} from './validator.js';
+import { type ValidationResult, validate, validateOrThrow, validateSync } from './validator.js';
 
 /** A minimal hand-written Standard Schema, standing in for Valibot, ArkType... */
 function standard<T>(
@@ -32,7 +27,10 @@ describe('validate() with Zod', () => {
 
   it('resolves to the typed value', async () => {
     const result = await validate(Order, { email: 'a@b.co', items: [{ sku: 'A', qty: 2 }] });
-    expect(result).toEqual({ success: true, value: { email: 'a@b.co', items: [{ sku: 'A', qty: 2 }] } });
+    expect(result).toEqual({
+      success: true,
+      value: { email: 'a@b.co', items: [{ sku: 'A', qty: 2 }] },
+    });
     expectTypeOf(result).toEqualTypeOf<ValidationResult<z.output<typeof Order>>>();
     if (result.success) expectTypeOf(result.value.items[0]!.qty).toBeNumber();
   });
@@ -123,7 +121,9 @@ describe('validate() with other Standard Schema libraries', () => {
 
   it('reports "required" from the input when the vendor gives no input', async () => {
     const schema = standard(() => ({
-      issues: [{ message: 'missing', path: ['a', 'b'], code: 'invalid_type' }] as unknown as StandardSchemaV1.Issue[],
+      issues: [
+        { message: 'missing', path: ['a', 'b'], code: 'invalid_type' },
+      ] as unknown as StandardSchemaV1.Issue[],
     }));
     expect((await validate(schema, { a: {} })).errors?.[0]?.rule).toBe('required');
     expect((await validate(schema, { a: { b: 1 } })).errors?.[0]?.rule).toBe('type');
@@ -131,10 +131,15 @@ describe('validate() with other Standard Schema libraries', () => {
 });
 
 describe('refusing what is not a schema', () => {
-  it.each([[null], [undefined], ['string'], [{}], [[1]], [{ '~standard': {} }]])('%j', async (bad) => {
-    await expect(validate(bad as never, 1)).rejects.toThrow(E_INVALID_SCHEMA);
-    expect(() => validateSync(bad as never, 1)).toThrow(/Expected a Standard Schema for validateSync/);
-  });
+  it.each([[null], [undefined], ['string'], [{}], [[1]], [{ '~standard': {} }]])(
+    '%j',
+    async (bad) => {
+      await expect(validate(bad as never, 1)).rejects.toThrow(E_INVALID_SCHEMA);
+      expect(() => validateSync(bad as never, 1)).toThrow(
+        /Expected a Standard Schema for validateSync/,
+      );
+    },
+  );
 });
 
 describe('validateSync()', () => {
@@ -216,7 +221,10 @@ describe('async schemas', () => {
 describe('hostile input', () => {
   it('caps the number of errors and counts the rest', async () => {
     const schema = z.array(z.number());
-    const result = await validate(schema, Array.from({ length: 250 }, () => 'x'));
+    const result = await validate(
+      schema,
+      Array.from({ length: 250 }, () => 'x'),
+    );
     expect(result.errors).toHaveLength(100);
     expect(result.success === false && result.omitted).toBe(150);
     const small = await validate(schema, ['x', 'y', 'z'], { maxErrors: 2 });

@@ -40,11 +40,6 @@ export interface ValidateOptions {
 
 export const DEFAULT_MAX_ERRORS = 100;
 
-/** @internal The parse options Keel gives Zod (see markDefault). */
-export function zodContext(): z.core.ParseContext<z.core.$ZodIssue> {
-  return ZOD_CONTEXT;
-}
-
 /** @internal A schema run, before issues become FieldErrors. */
 export type RawOutcome =
   | { readonly ok: true; readonly value: unknown }

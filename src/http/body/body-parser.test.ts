@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './__fixtures__/test-server.js';
+import { rawRequest, startServer, type TestServer } from './__fixtures__/test-server.js';
 import type { BodyOptions } from './body-options.js';
 import { parseBody } from './body-parser.js';
 
@@ -107,7 +107,6 @@ describe('parseBody: one parser per Content-Type', () => {
     expect((await post(undefined, { 'content-type': 'application/json' })).json).toEqual({
       kind: 'none',
     });
-    const { rawRequest } = await import('./__fixtures__/test-server.js');
     const chunkedEmpty = await rawRequest(port, [
       'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n',
       'Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n',
@@ -255,7 +254,6 @@ describe('parseBody: size limits', () => {
   });
 
   it('delivers the 413 over a raw socket that is still uploading', async () => {
-    const { rawRequest } = await import('./__fixtures__/test-server.js');
     const { port } = await serve({ limits: { json: 1024 } });
     const response = await rawRequest(port, [
       'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n',
@@ -268,7 +266,6 @@ describe('parseBody: size limits', () => {
   });
 
   it('drains a small overrun so the connection serves the next request', async () => {
-    const { rawRequest } = await import('./__fixtures__/test-server.js');
     const { port } = await serve({ limits: { json: 1024 } });
     const big = `"${'x'.repeat(4000)}"`;
     const response = await rawRequest(port, [
@@ -285,7 +282,6 @@ describe('parseBody: size limits', () => {
 
 describe('parseBody: slow and vanishing clients', () => {
   it('answers a body shorter than its Content-Length with 408 after timeoutMs', async () => {
-    const { rawRequest } = await import('./__fixtures__/test-server.js');
     const { port } = await serve({ timeoutMs: 100 });
     const response = await rawRequest(port, [
       'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n',
@@ -299,7 +295,6 @@ describe('parseBody: slow and vanishing clients', () => {
   });
 
   it('times out a chunked body that never ends', async () => {
-    const { rawRequest } = await import('./__fixtures__/test-server.js');
     const { port } = await serve({ timeoutMs: 100 });
     const response = await rawRequest(port, [
       'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n',
@@ -309,7 +304,6 @@ describe('parseBody: slow and vanishing clients', () => {
   });
 
   it('reports E_BODY_ABORTED when the client disconnects mid-body', async () => {
-    const { rawRequest } = await import('./__fixtures__/test-server.js');
     const { port } = await serve();
     await rawRequest(
       port,

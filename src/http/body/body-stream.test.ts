@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, type TestServer } from './__fixtures__/test-server.js';
+import { rawRequest, startServer, type TestServer } from './__fixtures__/test-server.js';
 import {
   abandonRequest,
   contentLength,
@@ -111,7 +111,6 @@ describe('abandonRequest', () => {
       states.push(mustCloseConnection(req));
       return { kind: 'none' };
     });
-    const { rawRequest } = await import('./__fixtures__/test-server.js');
     const head = 'Host: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\n';
     await rawRequest(server.port, [`POST /drain HTTP/1.1\r\n${head}`, '12345']);
     await rawRequest(server.port, [`POST /stop HTTP/1.1\r\n${head}`, '12345']);

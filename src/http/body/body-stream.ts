@@ -137,9 +137,10 @@ export interface PumpOptions {
 
 /**
  * Pipe the request body, decompressed and metered, into `sink`. Resolves when the sink
- * has finished. Refusals before the first byte leave `sink` untouched; later failures
- * destroy it through the pipeline. Rejects with a catalogued error (or the sink's own error) after leaving the
+ * has finished. Rejects with a catalogued error (or the sink's own) after leaving the
  * request paused or draining, never destroyed, so the caller can still answer.
+ * Refusals before the first byte leave `sink` untouched; later failures destroy it
+ * through the pipeline.
  *
  * Zip bombs: zlib streams honour backpressure and the meter after the decoder errors on
  * the first chunk past the limit, so memory stays near one zlib chunk whatever the ratio.

@@ -175,6 +175,15 @@ describe('parseQuery: hostile input', () => {
     expect(Object.prototype).not.toHaveProperty('polluted');
   });
 
+  it('treats names of Object.prototype members as ordinary keys', () => {
+    expect(parse('toString=1&toString=2&hasOwnProperty=x&a[valueOf]=1&a[valueOf]=2')).toEqual({
+      toString: ['1', '2'],
+      hasOwnProperty: 'x',
+      a: { valueOf: ['1', '2'] },
+    });
+    expect(parse('a[0]=x&a[toString]=y')).toEqual({ a: { 0: 'x', toString: 'y' } });
+  });
+
   it('drops a plain "__proto__" key', () => {
     const result = parseQuery('__proto__=x&a=1');
     expect(Object.keys(result)).toEqual(['a']);

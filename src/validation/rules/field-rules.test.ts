@@ -49,10 +49,16 @@ describe('cross-field rules', () => {
         rules.requiredIf('card', 'plan', (plan, data) => plan !== 'free' && !data.seats),
       );
     expect(validateSync(schema, { plan: 'free' }).success).toBe(true);
-    expect(validateSync(schema, { plan: 'team' }).errors?.map((e) => e.path)).toEqual(['seats', 'card']);
+    expect(validateSync(schema, { plan: 'team' }).errors?.map((e) => e.path)).toEqual([
+      'seats',
+      'card',
+    ]);
     const predicate = validateSync(schema, { plan: 'pro' }).errors;
     expect(predicate).toEqual([
-      expect.objectContaining({ path: 'card', message: 'Required when plan is the required value' }),
+      expect.objectContaining({
+        path: 'card',
+        message: 'Required when plan is the required value',
+      }),
     ]);
   });
 
@@ -75,7 +81,9 @@ describe('cross-field rules', () => {
     const schema = z
       .object({ a: z.string(), b: z.string() })
       .check(rules.sameAs('b', 'a', { error: 'The two values differ' }));
-    expect(validateSync(schema, { a: 'x', b: 'y' }).errors?.[0]?.message).toBe('The two values differ');
+    expect(validateSync(schema, { a: 'x', b: 'y' }).errors?.[0]?.message).toBe(
+      'The two values differ',
+    );
   });
 
   it('type their field names from the object they check', () => {
@@ -83,7 +91,9 @@ describe('cross-field rules', () => {
     schema.check(rules.sameAs('again', 'password'));
     // @ts-expect-error 'nope' is not a key of the object
     schema.check(rules.sameAs('nope', 'password'));
-    expectTypeOf(rules.sameAs<{ a: string }>).parameter(0).toEqualTypeOf<'a'>();
+    expectTypeOf(rules.sameAs<{ a: string }>)
+      .parameter(0)
+      .toEqualTypeOf<'a'>();
   });
 });
 
@@ -113,8 +123,15 @@ describe('rules.when', () => {
   });
 
   it('keeps the outputs of the conditional schemas (coercion)', () => {
-    const result = validateSync(Order, { delivery: 'ship', country: 'DE', zip: '10115', floor: '3' });
+    const result = validateSync(Order, {
+      delivery: 'ship',
+      country: 'DE',
+      zip: '10115',
+      floor: '3',
+    });
     expect(result.value).toEqual({ delivery: 'ship', country: 'DE', zip: '10115', floor: 3 });
+    const without = validateSync(Order, { delivery: 'ship', country: 'DE', zip: '10115' });
+    expect(without.value).not.toHaveProperty('floor');
   });
 
   it('accepts a whole-object schema, with paths under the object', () => {
@@ -160,7 +177,9 @@ describe('rules.when', () => {
     const result = await validate(schema, { kind: 'named', handle: 'taken' });
     expect(result.errors).toEqual([expect.objectContaining({ path: 'handle', rule: 'unique' })]);
     expect(calls).toBe(1);
-    expect(await validate(schema, { kind: 'other', handle: 'taken' })).toMatchObject({ success: true });
+    expect(await validate(schema, { kind: 'other', handle: 'taken' })).toMatchObject({
+      success: true,
+    });
     expect(calls).toBe(1);
     expect(() => validateSync(schema, { kind: 'named', handle: 'free' })).toThrow(/asynchronously/);
     expect(calls).toBe(1);
@@ -169,13 +188,23 @@ describe('rules.when', () => {
 
 describe('rules.distinct', () => {
   it('flags each repeat at its index, by key and case-insensitively', () => {
-    const lines = z.array(z.object({ sku: z.string() })).check(rules.distinct({ by: 'sku', ignoreCase: true }));
-    const result = validateSync(lines, [{ sku: 'A-1' }, { sku: 'B-2' }, { sku: 'a-1' }, { sku: 'A-1' }]);
+    const lines = z
+      .array(z.object({ sku: z.string() }))
+      .check(rules.distinct({ by: 'sku', ignoreCase: true }));
+    const result = validateSync(lines, [
+      { sku: 'A-1' },
+      { sku: 'B-2' },
+      { sku: 'a-1' },
+      { sku: 'A-1' },
+    ]);
     expect(result.errors?.map((e) => e.path)).toEqual(['2.sku', '3.sku']);
   });
 
   it('compares by a function', () => {
     const schema = z.array(z.number()).check(rules.distinct({ by: (n: number) => Math.floor(n) }));
-    expect(validateSync(schema, [1.2, 2.5, 1.9]).errors?.[0]).toMatchObject({ path: '2', rule: 'distinct' });
+    expect(validateSync(schema, [1.2, 2.5, 1.9]).errors?.[0]).toMatchObject({
+      path: '2',
+      rule: 'distinct',
+    });
   });
 });

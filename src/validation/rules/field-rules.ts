@@ -366,7 +366,8 @@ export function when<T extends object = Data>(
       const value = pushNested(raw, outcome, prefix);
       if (!outcome.ok && key === undefined) return;
       if (key !== undefined) {
-        if (outcome.ok) data[key] = value;
+        // an optional field left out stays out rather than becoming `key: undefined`
+        if (outcome.ok && (value !== undefined || Object.hasOwn(data, key))) data[key] = value;
       } else if (value !== null && typeof value === 'object') {
         Object.assign(data, value);
       }

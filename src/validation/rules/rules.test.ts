@@ -62,7 +62,14 @@ const CASES: Record<string, Case> = {
   },
   vatNumber: {
     schema: () => rules.vatNumber(),
-    valid: ['DE123456789', 'ATU12345678', 'NL123456789B01', 'FR40 303 265 045', 'EL123456789', 'CHE-123.456.789 MWST'],
+    valid: [
+      'DE123456789',
+      'ATU12345678',
+      'NL123456789B01',
+      'FR40 303 265 045',
+      'EL123456789',
+      'CHE-123.456.789 MWST',
+    ],
     invalid: ['DE12345678', 'GR123456789', 'XX123456789', 'NL123456789C01'],
   },
   currency: {
@@ -92,7 +99,13 @@ const CASES: Record<string, Case> = {
   },
   timezone: {
     schema: () => rules.timezone(),
-    valid: ['Europe/Berlin', 'UTC', 'America/New_York', 'Asia/Kolkata', 'America/Argentina/Buenos_Aires'],
+    valid: [
+      'Europe/Berlin',
+      'UTC',
+      'America/New_York',
+      'Asia/Kolkata',
+      'America/Argentina/Buenos_Aires',
+    ],
     invalid: ['europe/berlin', 'Mars/Olympus', '+01:00', 'Berlin', ''],
   },
   postalCode: {
@@ -103,7 +116,14 @@ const CASES: Record<string, Case> = {
   phone: {
     schema: () => rules.phone(),
     valid: ['+14155550123', '030 1234567', '(415) 555-0123', '+49 (0)30 1234-567', '0612345678'],
-    invalid: ['12345', '+0123456789', 'call me', '555--0123', '((030)) 123456', '+1 415 555 0123 4567 89'],
+    invalid: [
+      '12345',
+      '+0123456789',
+      'call me',
+      '555--0123',
+      '((030)) 123456',
+      '+1 415 555 0123 4567 89',
+    ],
   },
   latitude: {
     schema: () => rules.latitude(),
@@ -130,7 +150,15 @@ const CASES: Record<string, Case> = {
   domain: {
     schema: () => rules.domain(),
     valid: ['example.com', 'mail.example.co.uk', 'xn--mnchen-3ya.de', 'a-b.io'],
-    invalid: ['localhost', '-bad.com', 'bad-.com', 'exa mple.com', '1.2.3.4', `${'a'.repeat(64)}.com`, 'münchen.de'],
+    invalid: [
+      'localhost',
+      '-bad.com',
+      'bad-.com',
+      'exa mple.com',
+      '1.2.3.4',
+      `${'a'.repeat(64)}.com`,
+      'münchen.de',
+    ],
   },
   macAddress: {
     schema: () => rules.macAddress(),
@@ -158,9 +186,17 @@ const CASES: Record<string, Case> = {
     invalid: ['ab', 'ada..lovelace', '.ada', 'ada.', 'ADMIN', 'a'.repeat(33), 'ada lovelace'],
   },
   password: {
-    schema: () => rules.password({ min: 10, mixedCase: true, numbers: true, symbols: true, letters: true }),
+    schema: () =>
+      rules.password({ min: 10, mixedCase: true, numbers: true, symbols: true, letters: true }),
     valid: ['Correct-Horse-9', 'Pässwört#2024'],
-    invalid: ['short1!A', 'alllowercase1!', 'ALLUPPERCASE1!', 'NoNumbers!!!', 'NoSymbols123', '1234567890!'],
+    invalid: [
+      'short1!A',
+      'alllowercase1!',
+      'ALLUPPERCASE1!',
+      'NoNumbers!!!',
+      'NoSymbols123',
+      '1234567890!',
+    ],
   },
   hexColor: {
     schema: () => rules.hexColor(),
@@ -174,8 +210,16 @@ const CASES: Record<string, Case> = {
   },
   ulid: {
     schema: () => rules.ulid(),
-    valid: ['01ARZ3NDEKTSV4RRFFQ69G5FAV', '01arz3ndektsv4rrffq69g5fav', '7ZZZZZZZZZZZZZZZZZZZZZZZZZ'],
-    invalid: ['8ZZZZZZZZZZZZZZZZZZZZZZZZZ', '01ARZ3NDEKTSV4RRFFQ69G5FA', '01ARZ3NDEKTSV4RRFFQ69G5FAI'],
+    valid: [
+      '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+      '01arz3ndektsv4rrffq69g5fav',
+      '7ZZZZZZZZZZZZZZZZZZZZZZZZZ',
+    ],
+    invalid: [
+      '8ZZZZZZZZZZZZZZZZZZZZZZZZZ',
+      '01ARZ3NDEKTSV4RRFFQ69G5FA',
+      '01ARZ3NDEKTSV4RRFFQ69G5FAI',
+    ],
   },
   json: {
     schema: () => rules.json(),
@@ -210,7 +254,17 @@ const CASES: Record<string, Case> = {
   filename: {
     schema: () => rules.filename(),
     valid: ['invoice-2024-03.pdf', 'Résumé final.docx', '.env.example'],
-    invalid: ['../etc/passwd', 'a/b.txt', 'a\\b.txt', 'CON', 'nul.txt', 'name.', 'tab\tname', '..', 'x'.repeat(256)],
+    invalid: [
+      '../etc/passwd',
+      'a/b.txt',
+      'a\\b.txt',
+      'CON',
+      'nul.txt',
+      'name.',
+      'tab\tname',
+      '..',
+      'x'.repeat(256),
+    ],
   },
   duration: {
     schema: () => rules.duration({ max: '1d' }),
@@ -224,8 +278,26 @@ const CASES: Record<string, Case> = {
   },
   cron: {
     schema: () => rules.cron(),
-    valid: ['* * * * *', '*/15 9-17 * * MON-FRI', '0 0 1 JAN ?', '0 0 L * *', '0 12 * * 5#3', '30 0 0 * * *', '@daily'],
-    invalid: ['* * * *', '60 * * * *', '* 24 * * *', '* * 0 * *', '* * * 13 *', '5-1 * * * *', '*/0 * * * *', '@reboot', 'a b c d e'],
+    valid: [
+      '* * * * *',
+      '*/15 9-17 * * MON-FRI',
+      '0 0 1 JAN ?',
+      '0 0 L * *',
+      '0 12 * * 5#3',
+      '30 0 0 * * *',
+      '@daily',
+    ],
+    invalid: [
+      '* * * *',
+      '60 * * * *',
+      '* 24 * * *',
+      '* * 0 * *',
+      '* * * 13 *',
+      '5-1 * * * *',
+      '*/0 * * * *',
+      '@reboot',
+      'a b c d e',
+    ],
   },
   sameAs: {
     schema: () => pair.check(rules.sameAs('b', 'a')),
@@ -241,7 +313,9 @@ const CASES: Record<string, Case> = {
   },
   confirmed: {
     schema: () =>
-      z.object({ password: z.string(), passwordConfirmation: z.string().optional() }).check(rules.confirmed('password')),
+      z
+        .object({ password: z.string(), passwordConfirmation: z.string().optional() })
+        .check(rules.confirmed('password')),
     valid: [{ password: 'secret', passwordConfirmation: 'secret' }],
     invalid: [{ password: 'secret', passwordConfirmation: 'Secret' }, { password: 'secret' }],
     path: 'passwordConfirmation',
@@ -308,16 +382,45 @@ describe('Keel rules: valid and invalid samples', () => {
         expect(error?.message).not.toMatch(/\{\w+\}/); // placeholders filled
       });
       if (testCase.wrongType) {
-        it.each(testCase.wrongType.map((value) => [value]))('refuses the type of %j', async (value) => {
-          const result = await validate(testCase.schema(), value);
-          expect(result.errors?.[0]?.code).toBe('invalid_type');
-        });
+        it.each(testCase.wrongType.map((value) => [value]))(
+          'refuses the type of %j',
+          async (value) => {
+            const result = await validate(testCase.schema(), value);
+            expect(result.errors?.[0]?.code).toBe('invalid_type');
+          },
+        );
       }
     });
   }
 });
 
+/** Evaluate a code span of the docs (an expression or a sample literal). */
+function evaluate(code: string): unknown {
+  return new Function('z', 'rules', `return (${code});`)(z, rules);
+}
+
+function asSchema(built: unknown, expression: string): z.ZodType {
+  if (built instanceof z.ZodType) return built;
+  const check = built as z.core.$ZodCheck<unknown>;
+  return expression.startsWith('rules.distinct')
+    ? z.array(z.unknown()).check(check)
+    : z.looseObject({}).check(check);
+}
+
 describe('the docs catalogue', () => {
+  it('holds: each row passes its valid sample and fails its invalid one', async () => {
+    const doc = await readFile(new URL('../../../docs/validation.md', import.meta.url), 'utf8');
+    const rows = [...doc.matchAll(/^\| `((?:rules|z)\..+?)` \| .+? \| `(.+?)` \| `(.+?)` \|$/gm)];
+    expect(rows.length).toBeGreaterThanOrEqual(70);
+    for (const [, expression, valid, invalid] of rows) {
+      const schema = asSchema(evaluate(expression!), expression!);
+      const good = await validate(schema, evaluate(valid!));
+      expect(good.errors, `${expression} should accept ${valid}`).toBeUndefined();
+      const bad = await validate(schema, evaluate(invalid!));
+      expect(bad.success, `${expression} should reject ${invalid}`).toBe(false);
+    }
+  });
+
   it('lists every Keel rule, and every listed Keel rule exists and has samples here', async () => {
     const doc = await readFile(new URL('../../../docs/validation.md', import.meta.url), 'utf8');
     const section = doc.slice(doc.indexOf('## Rule catalogue'));

@@ -368,8 +368,16 @@ export function filename(options: RuleOptions & { maxBytes?: number } = {}): z.Z
 export function duration(
   options: RuleOptions & { min?: number | string; max?: number | string } = {},
 ): z.ZodString {
-  const min = options.min === undefined ? 0 : parseDuration(options.min);
-  const max = options.max === undefined ? Number.POSITIVE_INFINITY : parseDuration(options.max);
+  const bound = (name: string, value: number | string | undefined, fallback: number): number => {
+    if (value === undefined) return fallback;
+    try {
+      return parseDuration(value);
+    } catch (error) {
+      throw new E_INVALID_RULE_OPTIONS('duration', `${name}: ${(error as Error).message}`);
+    }
+  };
+  const min = bound('min', options.min, 0);
+  const max = bound('max', options.max, Number.POSITIVE_INFINITY);
   return stringRule(
     'duration',
     (value) => {
