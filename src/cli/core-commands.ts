@@ -1,10 +1,22 @@
 import { buildCommand, cacheClearCommand, compileCommand } from '../compiler/commands/index.js';
+import { errorsTopCommand } from '../http/errors/commands/index.js';
+import { routesListCommand } from '../http/router/commands/routes-list-command.js';
 import {
+  codeStatsCommand,
+  healthCheckCommand,
   serveCommand,
   setupInstallCommand,
   setupPermissionsCommand,
+  setupUpdateCommand,
 } from '../kernel/commands/index.js';
 import type { CommandDefinition } from '../kernel/index.js';
+import {
+  moduleDisableCommand,
+  moduleEnableCommand,
+  moduleInfoCommand,
+  moduleListCommand,
+  moduleMakeCommand,
+} from '../modules/commands/index.js';
 
 /**
  * The framework's own commands. Each subsystem keeps its commands in its `commands/`
@@ -17,4 +29,14 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   compileCommand,
   buildCommand,
   cacheClearCommand,
+  setupUpdateCommand,
+  healthCheckCommand,
+  codeStatsCommand,
+  moduleListCommand,
+  moduleInfoCommand,
+  moduleEnableCommand,
+  moduleDisableCommand,
+  moduleMakeCommand,
+  routesListCommand,
+  errorsTopCommand,
 ] as CommandDefinition<never>[];

@@ -18,6 +18,7 @@ import { CommandRegistry } from './command-registry.js';
 import { ConsoleUI } from './console-ui.js';
 import { coreCommands } from './core-commands.js';
 import { E_COMMAND_FAILED } from './errors.js';
+import { frameworkProviders } from './framework-providers.js';
 
 export interface RunCliOptions {
   /** Arguments after `keel` (process.argv.slice(2)). */
@@ -141,6 +142,7 @@ export async function runCli(options: RunCliOptions): Promise<number> {
         processEnv,
         definition: bundle.definition,
         appConfig: bundle.appConfig,
+        providers: frameworkProviders,
         moduleSource: { kind: 'bundle', load: async () => bundle.modules },
       });
       return app;
@@ -156,6 +158,7 @@ export async function runCli(options: RunCliOptions): Promise<number> {
       environment: command?.environment ?? 'console',
       profile: global.profileBoot,
       processEnv,
+      providers: frameworkProviders,
       ...plan.options,
     });
     if (global.verbose) ui.info(`boot: ${plan.mode} (${plan.reason})`);

@@ -129,6 +129,13 @@ export async function compileApp(app: Application): Promise<CompileResult> {
 
   const cache = app.paths.cache;
   const written: Record<string, boolean> = {};
+  for (const [name, produce] of app.artifacts) {
+    const artifact = { format: ARTIFACT_FORMAT, sources, [name]: await produce() };
+    written[`${name}.json`] = await writeIfChanged(
+      join(cache, `${name}.json`),
+      stableStringify(artifact),
+    );
+  }
   for (const [name, artifact] of [
     ['modules.json', modules],
     ['config.json', config],

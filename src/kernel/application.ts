@@ -42,6 +42,11 @@ export interface ApplicationOptions {
   definition?: AppDefinition;
   /** App config files already loaded (bundled builds), namespace → values. */
   appConfig?: Record<string, Record<string, unknown>>;
+  /**
+   * Framework providers (HTTP, database, ...) registered before every module's providers,
+   * so modules can extend them. The CLI and the testing helpers pass Keel's defaults.
+   */
+  providers?: Constructor[];
 }
 
 /** A module that takes part in this run: enabled, in dependency order. */
@@ -105,6 +110,7 @@ export class Application implements ProviderHost {
   readonly #shutdownCallbacks: Array<() => unknown> = [];
   #shutdownPromise: Promise<void> | undefined;
   #commands: unknown[] = [];
+  readonly #artifacts = new Map<string, () => unknown>();
 
   private constructor(init: {
     environment: AppEnvironment;
@@ -226,7 +232,7 @@ export class Application implements ProviderHost {
       config,
     });
     for (const module of enabled) app.runtimes.register(module.manifest.name);
-    await step('load providers', () => app.#collectProviders());
+    await step('load providers', () => app.#collectProviders(options.providers ?? []));
     return app;
   }
 
@@ -259,18 +265,35 @@ export class Application implements ProviderHost {
     return this.#commands;
   }
 
+  /**
+   * Contribute a compiled artifact: `keel compile` writes `var/cache/<name>.json` from what
+   * `produce` returns (JSON, no secrets). Subsystems use it for routes and the like.
+   */
+  addArtifact(name: string, produce: () => unknown): void {
+    this.#artifacts.set(name, produce);
+  }
+
+  /** Artifacts contributed by providers, by name. */
+  get artifacts(): ReadonlyMap<string, () => unknown> {
+    return this.#artifacts;
+  }
+
   /** Run `fn` during shutdown, after providers have shut down, in reverse order of registration. */
   onShutdown(fn: () => unknown): void {
     this.#shutdownCallbacks.push(fn);
   }
 
-  async #collectProviders(): Promise<void> {
+  async #collectProviders(framework: Constructor[]): Promise<void> {
     this.container.value('app', this);
     this.container.value('config', this.config);
     this.container.value('env', this.env);
     this.container.value('logger', this.logger);
     this.container.value('events', this.events);
     this.container.alias(Application as never, 'app');
+    for (const provider of framework) {
+      if (this.#acceptsEnvironment(provider))
+        this.#providers.add(provider as never, { module: 'keel' });
+    }
     for (const module of this.modules) {
       const providers = (await resolveLazy(module.manifest.providers)) ?? [];
       for (const provider of providers) {

@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineCommand, resolveAppPaths } from '../../kernel/index.js';
 import { ARTIFACT_NAMES } from '../artifacts.js';
@@ -7,7 +7,9 @@ import { ARTIFACT_NAMES } from '../artifacts.js';
 export async function clearCompiled(root: string): Promise<string[]> {
   const cache = resolveAppPaths(root).cache;
   const removed: string[] = [];
-  for (const name of ARTIFACT_NAMES) {
+  const present = await readdir(cache).catch(() => [] as string[]);
+  const names = new Set<string>([...ARTIFACT_NAMES, ...present.filter((n) => n.endsWith('.json'))]);
+  for (const name of [...names].sort()) {
     const file = join(cache, name);
     try {
       await rm(file);

@@ -1,10 +1,10 @@
 import { constants, existsSync } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { frameworkProviders } from '../../cli/framework-providers.js';
 import {
   ARTIFACT_FORMAT,
   ARTIFACT_NAMES,
-  type ArtifactName,
   appSourcesFingerprint,
   type CompiledMode,
   type ModulesArtifact,
@@ -243,10 +243,18 @@ async function checkVarFolders(probe: Probe): Promise<HealthCheckResult> {
 
 async function checkCompiled(probe: Probe): Promise<HealthCheckResult> {
   const production = probe.appEnv === 'production';
-  const artifacts = new Map<ArtifactName, { sources: string; format?: number }>();
+  const artifacts = new Map<string, { sources: string; format?: number }>();
   for (const name of ARTIFACT_NAMES) {
     const artifact = await readArtifact(probe.paths.cache, name);
     if (artifact) artifacts.set(name, artifact as { sources: string; format?: number });
+  }
+  // Providers add artifacts of their own (routes, ...): any JSON file with a fingerprint.
+  for (const name of (await readdir(probe.paths.cache).catch(() => [] as string[])).sort()) {
+    if (!name.endsWith('.json') || artifacts.has(name)) continue;
+    const extra = await readFile(join(probe.paths.cache, name), 'utf8')
+      .then((text) => JSON.parse(text) as { sources?: unknown; format?: number })
+      .catch(() => undefined);
+    if (typeof extra?.sources === 'string') artifacts.set(name, extra as { sources: string });
   }
   if (artifacts.size === 0)
     return production
@@ -262,16 +270,22 @@ async function checkCompiled(probe: Probe): Promise<HealthCheckResult> {
     .map(([name]) => name);
   const missing = ARTIFACT_NAMES.filter((name) => !artifacts.has(name));
   if (stale.length === 0 && missing.length === 0)
-    return { name: 'compiled', status: 'ok', message: `fresh (sources ${current.slice(0, 12)})` };
-  const details = [
-    ...stale.map((name) => `var/cache/${name} is stale`),
-    ...missing.map((name) => `var/cache/${name} is missing`),
-  ];
+    return {
+      name: 'compiled',
+      status: 'ok',
+      message: `fresh (${artifacts.size} artifacts, sources ${current.slice(0, 12)})`,
+    };
   return {
     name: 'compiled',
     status: production ? 'fail' : 'warn',
-    message: `${stale.length > 0 ? 'stale' : 'incomplete'}: sources changed since \`keel compile\` (run it again)`,
-    details,
+    message:
+      stale.length > 0
+        ? 'stale: sources changed since `keel compile` (run it again)'
+        : 'incomplete: run `keel compile`',
+    details: [
+      ...stale.map((name) => `var/cache/${name} is stale`),
+      ...missing.map((name) => `var/cache/${name} is missing`),
+    ],
   };
 }
 
@@ -348,6 +362,7 @@ async function checkBoot(probe: Probe): Promise<HealthCheckResult | undefined> {
       root: probe.root,
       environment: 'console',
       processEnv: probe.processEnv,
+      providers: frameworkProviders,
       // A report prints nothing but itself, whatever providers log while booting.
       logger: createNullLogger(),
       ...plan.options,
@@ -359,12 +374,14 @@ async function checkBoot(probe: Probe): Promise<HealthCheckResult | undefined> {
       message: `booted ${app.modules.length} module(s) (${plan.mode}: ${plan.reason})`,
     };
   } catch (error) {
-    const cause = (error as { cause?: unknown }).cause;
+    const causes: string[] = [];
+    for (let cause = (error as Error).cause; cause !== undefined; cause = (cause as Error).cause)
+      causes.push(`cause: ${errorLine(cause)}`);
     return {
       name: 'boot',
       status: 'fail',
       message: errorLine(error),
-      ...(cause ? { details: [`cause: ${errorLine(cause)}`] } : {}),
+      ...(causes.length > 0 ? { details: causes } : {}),
     };
   } finally {
     await app?.shutdown('health check finished').catch(() => undefined);

@@ -1,3 +1,21 @@
+export {
+  CODE_STATS_SKIP_DIRS,
+  type CodeStats,
+  codeStatsCommand,
+  collectCodeStats,
+  countLines,
+  type FileStats,
+  type LineCounts,
+  REFACTOR_THRESHOLD,
+} from './code-stats-command.js';
+export {
+  type HealthCheckOptions,
+  type HealthCheckResult,
+  type HealthReport,
+  type HealthStatus,
+  healthCheckCommand,
+  runHealthChecks,
+} from './health-check-command.js';
 export { serveCommand } from './serve-command.js';
 export { setEnvValue, setupInstallCommand } from './setup-install-command.js';
 export {
@@ -5,3 +23,13 @@ export {
   setupPermissionsCommand,
   varFolders,
 } from './setup-permissions-command.js';
+export {
+  gitHash,
+  type SetupUpdateContext,
+  type SetupUpdateOptions,
+  type SetupUpdateStep,
+  type SetupUpdateStepResult,
+  type SetupUpdateSummary,
+  setupUpdateCommand,
+  setupUpdateSteps,
+} from './setup-update-command.js';

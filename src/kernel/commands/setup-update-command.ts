@@ -1,15 +1,16 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { frameworkProviders } from '../../cli/framework-providers.js';
 import { clearCompiled } from '../../compiler/commands/index.js';
 import { ARTIFACT_NAMES, compileApp } from '../../compiler/index.js';
 import type { SetupStep } from '../../modules/index.js';
 import { Application } from '../application.js';
 import { type CommandUI, defineCommand } from '../command.js';
-import { createLogger } from '../logger.js';
 import { lookupAppEnv, normalizeAppEnv, readEnvFile } from '../env/index.js';
+import { createLogger } from '../logger.js';
 import { setEnvValue } from './setup-install-command.js';
 import { ensureVarFolders, varFolders } from './setup-permissions-command.js';
 
@@ -89,10 +90,10 @@ const moduleSetupStep: SetupUpdateStep = {
   name: 'modules',
   description: 'install and upgrade modules, running their setup hooks',
   async run(ctx) {
-    return describeSetup(await setupModules(ctx, false), ctx.options.skipHooks);
+    return describeSetup(await setupModules(ctx, false), ctx.options.skipHooks, false);
   },
   async plan(ctx) {
-    return describeSetup(await setupModules(ctx, true), ctx.options.skipHooks);
+    return describeSetup(await setupModules(ctx, true), ctx.options.skipHooks, true);
   },
 };
 
@@ -105,7 +106,10 @@ const clearCacheStep: SetupUpdateStep = {
     return removed.length > 0 ? `removed ${removed.join(', ')}` : 'nothing to clear';
   },
   async plan({ app }) {
-    const present = ARTIFACT_NAMES.filter((name) => existsSync(join(app.paths.cache, name)));
+    // What clearCompiled removes: every JSON artifact, including those providers add.
+    const present = (await readdir(app.paths.cache).catch(() => [] as string[]))
+      .filter((name) => name.endsWith('.json'))
+      .sort();
     return present.length > 0 ? `would remove ${present.join(', ')}` : 'nothing to clear';
   },
 };
@@ -117,10 +121,11 @@ const compileStep: SetupUpdateStep = {
   async run({ app }) {
     const result = await compileApp(app);
     const changed = Object.values(result.written).filter(Boolean).length;
-    return `${changed} of ${ARTIFACT_NAMES.length} artifacts written (sources ${result.sources.slice(0, 12)})`;
+    const total = Object.keys(result.written).length;
+    return `${changed} of ${total} artifacts written (sources ${result.sources.slice(0, 12)})`;
   },
   async plan() {
-    return `would write ${ARTIFACT_NAMES.join(', ')}`;
+    return `would write ${ARTIFACT_NAMES.join(', ')} and the artifacts providers add`;
   },
 };
 
@@ -154,16 +159,19 @@ async function setupModules(ctx: SetupUpdateContext, dryRun: boolean): Promise<S
   return report.steps;
 }
 
-function describeSetup(steps: readonly SetupStep[], skipHooks: boolean): string {
+function describeSetup(steps: readonly SetupStep[], skipHooks: boolean, dryRun: boolean): string {
   const changes = steps.filter(
     (s) => s.action === 'install' || s.action === 'upgrade' || s.action === 'downgrade',
   );
   const hooks = steps.filter((s) => s.hook).length;
   const text = countActions(
-    changes.map((s) => `${s.action === 'install' ? 'installed' : `${s.action}d`}`),
+    changes.map((s) =>
+      dryRun ? `to ${s.action}` : s.action === 'install' ? 'installed' : `${s.action}d`,
+    ),
     'up to date',
   );
-  return `${text}${skipHooks ? ', hooks skipped' : hooks > 0 ? `, ${hooks} hook${hooks === 1 ? '' : 's'}` : ''}`;
+  const ran = dryRun ? 'to run' : 'run';
+  return `${text}${skipHooks ? ', hooks skipped' : hooks > 0 ? `, ${hooks} hook${hooks === 1 ? '' : 's'} ${ran}` : ''}`;
 }
 
 function countActions(actions: readonly string[], none: string): string {
@@ -259,6 +267,8 @@ export const setupUpdateCommand = defineCommand({
     const app = await Application.create({
       root: cwd,
       environment: 'console',
+      // The same framework providers as \`keel compile\`, so the artifacts are the same.
+      providers: frameworkProviders,
       ...(target && settings.dryRun ? { env: { APP_ENV: target } } : {}),
       // stdout carries the JSON summary alone: what hooks and providers log goes to stderr.
       ...(ui.json ? { logger: createLogger({ name: 'keel', destination: process.stderr }) } : {}),

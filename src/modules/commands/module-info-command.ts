@@ -1,13 +1,13 @@
 import { join, relative } from 'node:path';
 import { EventBus, type ListenersDefinition, registerListeners } from '../../events/index.js';
-import { type Application, type CommandUI, defineCommand } from '../../kernel/index.js';
+import { type Application, type CommandUI, defineCommand, isEnvRef } from '../../kernel/index.js';
 import { isPlainObject } from '../../support/index.js';
 import { resolveLazy } from '../define-module.js';
 import type { ModuleErrorRecord, ModuleTransition } from '../module-runtime.js';
 import { type ModuleStateEntry, ModuleStateStore } from '../module-state-store.js';
 import type { DiscoveredModule } from '../types.js';
-import { describeError } from './module-list-command.js';
 import {
+  errorSummary,
   formatDuration,
   type ModuleProblem,
   moduleProblems,
@@ -73,10 +73,10 @@ export const moduleInfoCommand = defineCommand({
         name,
       );
       const app = workspace.app;
-      const loaded = app !== undefined && app.modules.some((m) => m.manifest.name === name);
+      const loaded = app?.modules.some((m) => m.manifest.name === name) ?? false;
       if (workspace.appError !== undefined)
         warnings.push(
-          `the application cannot load (${describeError(workspace.appError).message.split('\n')[0]}): showing the manifest only`,
+          `the application cannot load (${errorSummary(workspace.appError)}): showing the manifest only`,
         );
       else if (!status.enabled)
         warnings.push('the module is disabled: showing what its manifest declares');
@@ -122,14 +122,7 @@ export const moduleInfoCommand = defineCommand({
       };
 
       if (loaded) {
-        output.providers = app!
-          .providers()
-          .filter((p) => p.module === name)
-          .map((p) => ({ name: p.name, deferred: p.deferred, state: p.state }));
-        output.commands = app!.commands
-          .filter((c) => (c as { module?: string }).module === name)
-          .map(describeCommand);
-        output.config = configEntries(app!, name);
+        // Listeners are attached at boot, and provider states read best after it.
         try {
           const booted = await workspace.bootedApp();
           output.listeners = booted.events
@@ -143,9 +136,17 @@ export const moduleInfoCommand = defineCommand({
             }));
         } catch (error) {
           warnings.push(
-            `listeners unknown: the application failed to boot (${describeError(error).message.split('\n')[0]})`,
+            `listeners unknown: the application failed to boot (${errorSummary(error)})`,
           );
         }
+        output.providers = app!
+          .providers()
+          .filter((p) => p.module === name)
+          .map((p) => ({ name: p.name, deferred: p.deferred, state: p.state }));
+        output.commands = app!.commands
+          .filter((c) => (c as { module?: string }).module === name)
+          .map(describeCommand);
+        output.config = configEntries(app!, name);
       } else {
         await fromManifest(module, output);
       }
@@ -214,17 +215,24 @@ function configEntries(app: Application, name: string): ModuleInfoOutput['config
   });
 }
 
-/** Leaf values by dot path; arrays are leaves. */
+/** Leaf values by dot path; arrays and env references are leaves. */
 function flatten(value: unknown, prefix = ''): Array<[string, unknown]> {
-  if (!isPlainObject(value)) return prefix ? [[prefix, value]] : [];
+  if (!isPlainObject(value) || isEnvRef(value)) return prefix ? [[prefix, value]] : [];
   const out: Array<[string, unknown]> = [];
   for (const key of Object.keys(value).sort())
     out.push(...flatten(value[key], prefix ? `${prefix}.${key}` : key));
   return out;
 }
 
+/**
+ * Hide values under secret-looking keys. An unresolved env reference (a module not loaded)
+ * is shown as `env(NAME)`, with its default unless the key looks secret.
+ */
 function redact(key: string, value: unknown): unknown {
-  return typeof value === 'string' && value !== '' && SECRET_KEY.test(key) ? '[redacted]' : value;
+  const secret = SECRET_KEY.test(key.split('.').at(-1) ?? key);
+  if (isEnvRef(value))
+    return `env(${value.$env}${value.default !== undefined && !secret ? `, ${JSON.stringify(value.default)}` : ''})`;
+  return typeof value === 'string' && value !== '' && secret ? '[redacted]' : value;
 }
 
 function show(value: unknown): string {

@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 import { defineCommand } from '../../kernel/index.js';
 import type { ModuleErrorRecord } from '../module-runtime.js';
 import {
+  errorSummary,
   formatDuration,
   type ModuleProblem,
   moduleProblems,
@@ -122,7 +123,7 @@ export const moduleListCommand = defineCommand({
         if (!snapshot) ui.line(ui.dim('  no running application recorded a runtime snapshot'));
         if (output.appError)
           ui.warn(
-            `the application cannot load: ${output.appError.code ?? 'error'}: ${firstLine(output.appError.message)}`,
+            `the application cannot load: ${output.appError.code ?? 'error'}: ${errorSummary(workspace.appError)}`,
           );
       });
       return 0;
@@ -137,8 +138,4 @@ export function describeError(error: unknown): { code?: string; message: string 
   const code = (error as { code?: unknown } | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
   return typeof code === 'string' && code.startsWith('E_') ? { code, message } : { message };
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
 }

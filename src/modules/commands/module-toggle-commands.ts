@@ -6,8 +6,8 @@ import {
 } from '../../kernel/index.js';
 import type { HookContextFactory } from '../module-manager.js';
 import { E_MODULE_APP_UNAVAILABLE } from './errors.js';
-import { describeError } from './module-list-command.js';
 import {
+  errorSummary,
   hasCompiledArtifacts,
   type ModuleWorkspace,
   openModuleWorkspace,
@@ -37,11 +37,9 @@ function hookContext(
       app = await workspace.bootedApp();
     } catch (error) {
       if (workspace.app) throw error;
-      throw new E_MODULE_APP_UNAVAILABLE(
-        module.manifest.name,
-        hook,
-        describeError(error).message,
-      ).withCause(error);
+      throw new E_MODULE_APP_UNAVAILABLE(module.manifest.name, hook, errorSummary(error)).withCause(
+        error,
+      );
     }
     return { app, module: module.manifest, dir: module.dir };
   };

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { frameworkProviders } from '../../cli/framework-providers.js';
 import {
   type AppDefinition,
   Application,
@@ -58,7 +59,11 @@ export async function openModuleWorkspace(
     app = await Application.create({
       root,
       environment: 'console',
-      ...(options.json ? { logger: createLogger({ name: 'keel', destination: process.stderr }) } : {}),
+      // The same framework providers as \`keel serve\`, so hooks and listings see the real app.
+      providers: frameworkProviders,
+      ...(options.json
+        ? { logger: createLogger({ name: 'keel', destination: process.stderr }) }
+        : {}),
     });
   } catch (error) {
     appError = error;
@@ -255,4 +260,12 @@ export function formatDuration(ms: number): string {
 /** True when the compiled boot artifacts exist (commands that change modules hint to recompile). */
 export function hasCompiledArtifacts(paths: AppPaths): boolean {
   return existsSync(join(paths.cache, 'modules.json'));
+}
+
+/** The first line of an error's message, with the innermost cause when there is one. */
+export function errorSummary(error: unknown): string {
+  const line = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+  let root: unknown = error;
+  while (root instanceof Error && root.cause !== undefined) root = root.cause;
+  return root === error ? line(error) : `${line(error)}: ${line(root)}`;
 }

@@ -1,4 +1,5 @@
 import type { EventBus } from 'keel';
+import { E_PRODUCT_EXISTS, E_PRODUCT_NOT_FOUND } from './errors.js';
 
 export interface Product {
   sku: string;
@@ -23,7 +24,7 @@ export class CatalogService {
   ) {}
 
   async create(product: Product): Promise<Product> {
-    if (this.#products.has(product.sku)) throw new Error(`Product ${product.sku} already exists`);
+    if (this.#products.has(product.sku)) throw new E_PRODUCT_EXISTS(product.sku);
     this.#products.set(product.sku, { ...product });
     await this.events.emit('catalog.product-created', { sku: product.sku, name: product.name });
     return product;
@@ -31,6 +32,23 @@ export class CatalogService {
 
   find(sku: string): Product | undefined {
     return this.#products.get(sku);
+  }
+
+  findOrFail(sku: string): Product {
+    const product = this.#products.get(sku);
+    if (!product) throw new E_PRODUCT_NOT_FOUND(sku);
+    return product;
+  }
+
+  update(sku: string, changes: Partial<Omit<Product, 'sku'>>): Product {
+    const product = { ...this.findOrFail(sku), ...changes };
+    this.#products.set(sku, product);
+    return product;
+  }
+
+  remove(sku: string): void {
+    this.findOrFail(sku);
+    this.#products.delete(sku);
   }
 
   list(): Product[] {

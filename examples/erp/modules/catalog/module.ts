@@ -13,5 +13,6 @@ export default defineModule({
   providers: async () => [(await import('./providers/catalog-provider.js')).CatalogProvider],
   events: () => import('./events.js'),
   commands: () => import('./commands.js'),
+  routes: () => import('./routes.js'),
   hooks: () => import('./hooks.js'),
 });

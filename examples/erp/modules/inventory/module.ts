@@ -14,4 +14,5 @@ export default defineModule({
   providers: async () => [(await import('./providers/inventory-provider.js')).InventoryProvider],
   events: () => import('./events.js'),
   commands: () => import('./commands.js'),
+  routes: () => import('./routes.js'),
 });

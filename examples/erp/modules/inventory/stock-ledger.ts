@@ -1,4 +1,4 @@
-import type { EventBus } from 'keel';
+import { defineError, type EventBus } from 'keel';
 
 declare module 'keel/events' {
   interface EventMap {
@@ -6,15 +6,15 @@ declare module 'keel/events' {
   }
 }
 
-export class InsufficientStockError extends Error {
-  constructor(
-    readonly sku: string,
-    readonly requested: number,
-    readonly onHand: number,
-  ) {
-    super(`Only ${onHand} of ${sku} on hand, ${requested} requested`);
-  }
-}
+export const E_INSUFFICIENT_STOCK = defineError(
+  'E_INSUFFICIENT_STOCK',
+  (sku: string, requested: number, onHand: number) =>
+    `Only ${onHand} of ${sku} on hand, ${requested} requested`,
+  {
+    status: 409,
+    help: 'Order fewer, or receive stock first (POST /api/inventory/levels/:sku/receive).',
+  },
+);
 
 /** Stock on hand per SKU (in memory until the database issue gives it a table). */
 export class StockLedger {
@@ -39,9 +39,29 @@ export class StockLedger {
     this.#onHand.set(sku, this.level(sku) + quantity);
   }
 
+  /**
+   * Reserve several lines all or nothing: every line is checked (quantities of a repeated
+   * SKU summed) before any stock moves, with no await in between.
+   */
+  async reserveAll(lines: ReadonlyArray<{ sku: string; quantity: number }>): Promise<void> {
+    const wanted = new Map<string, number>();
+    for (const line of lines) wanted.set(line.sku, (wanted.get(line.sku) ?? 0) + line.quantity);
+    for (const [sku, quantity] of wanted) {
+      const onHand = this.level(sku);
+      if (quantity > onHand) throw new E_INSUFFICIENT_STOCK(sku, quantity, onHand);
+    }
+    const low: Array<{ sku: string; onHand: number }> = [];
+    for (const [sku, quantity] of wanted) {
+      const left = this.level(sku) - quantity;
+      this.#onHand.set(sku, left);
+      if (left <= this.lowStockThreshold) low.push({ sku, onHand: left });
+    }
+    for (const event of low) await this.events.emit('inventory.stock-low', event);
+  }
+
   async reserve(sku: string, quantity: number): Promise<void> {
     const onHand = this.level(sku);
-    if (quantity > onHand) throw new InsufficientStockError(sku, quantity, onHand);
+    if (quantity > onHand) throw new E_INSUFFICIENT_STOCK(sku, quantity, onHand);
     this.#onHand.set(sku, onHand - quantity);
     if (onHand - quantity <= this.lowStockThreshold) {
       await this.events.emit('inventory.stock-low', { sku, onHand: onHand - quantity });

@@ -1,4 +1,4 @@
-import type { EventBus } from 'keel';
+import { defineError, type EventBus } from 'keel';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import type { StockLedger } from '../inventory/stock-ledger.js';
 
@@ -20,11 +20,23 @@ export interface Order {
   status: 'placed' | 'awaiting-approval';
 }
 
-export class UnknownProductError extends Error {
-  constructor(readonly sku: string) {
-    super(`Unknown product ${sku}`);
-  }
-}
+export const E_UNKNOWN_PRODUCT = defineError(
+  'E_UNKNOWN_PRODUCT',
+  (sku: string) => `Unknown product ${sku}`,
+  {
+    status: 422,
+    help: 'Order only SKUs listed by GET /api/catalog/products.',
+  },
+);
+
+export const E_ORDER_LINES = defineError(
+  'E_ORDER_LINES',
+  (max: number) => `An order has 1 to ${max} lines`,
+  {
+    status: 422,
+    help: 'Split large orders.',
+  },
+);
 
 /** Places orders: prices from the catalog, stock reserved in inventory. */
 export class OrderService {
@@ -39,14 +51,14 @@ export class OrderService {
 
   async place(lines: OrderLine[]): Promise<Order> {
     if (lines.length === 0 || lines.length > this.settings.maxLines) {
-      throw new RangeError(`An order has 1 to ${this.settings.maxLines} lines`);
+      throw new E_ORDER_LINES(this.settings.maxLines);
     }
     const priced = lines.map((line) => {
       const product = this.catalog.find(line.sku);
-      if (!product) throw new UnknownProductError(line.sku);
+      if (!product) throw new E_UNKNOWN_PRODUCT(line.sku);
       return { ...line, unitPrice: product.price };
     });
-    for (const line of priced) await this.inventory.reserve(line.sku, line.quantity);
+    await this.inventory.reserveAll(priced);
     const total = priced.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
     const needsApproval = total > this.settings.approvalThreshold;
     const order: Order = {

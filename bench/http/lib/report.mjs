@@ -1,0 +1,178 @@
+// Turning rounds of samples into the published numbers: medians, per-round ratios against
+// the baseline (Keel, or raw node:http when Keel was not measured) with their min–max, and
+// the machine they were taken on.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const HTTP_DIR = fileURLToPath(new URL('../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Median of a non-empty list (mean of the two middle values for an even count). */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The framework each peer runs and its installed version, for the report header. */
+const PEER_PACKAGES = {
+  fastify: ['fastify'],
+  express: ['express'],
+  hono: ['hono', '@hono/node-server', '@hono/zod-validator'],
+  nestjs: ['@nestjs/core', '@nestjs/platform-express'],
+  'node-http': [],
+  keel: [],
+};
+
+function installedVersion(pkg) {
+  const file = `${HTTP_DIR}node_modules/${pkg}/package.json`;
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).version : 'missing';
+}
+
+function git(args) {
+  try {
+    return execFileSync('git', args, {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Versions of what was measured: each peer's packages, zod, pino, and Keel's commit. */
+export function peerVersions(servers) {
+  const versions = {};
+  for (const server of servers) {
+    if (server === 'keel') {
+      const dirty = git(['status', '--porcelain', '--', 'src'])
+        ? ' (src has uncommitted changes)'
+        : '';
+      versions.keel = `${JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version} @ ${git(['rev-parse', '--short', 'HEAD'])}${dirty}`;
+    } else if (server === 'node-http') {
+      versions['node-http'] = `node ${process.version}`;
+    } else {
+      versions[server] = (PEER_PACKAGES[server] ?? [server])
+        .map((p) => `${p} ${installedVersion(p)}`)
+        .join(', ');
+    }
+  }
+  versions.shared = ['zod', 'pino'].map((p) => `${p} ${installedVersion(p)}`).join(', ');
+  return versions;
+}
+
+/** The machine the numbers were taken on. */
+export function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    cpu: cpus[0]?.model?.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} (${os.arch()})`,
+  };
+}
+
+/**
+ * Per route and server: median req/s, req/s min–max, median p99, and the ratio to the
+ * baseline's req/s in the same round (median and min–max across rounds).
+ */
+export function summarise(samples, servers, routes, baseline) {
+  const summary = {};
+  for (const route of routes) {
+    const rows = [];
+    for (const server of servers) {
+      const runs = samples[server]?.[route.id] ?? [];
+      if (runs.length === 0) continue;
+      const base = samples[baseline]?.[route.id] ?? [];
+      const ratios = runs
+        .map((run) => {
+          const same = base.find((b) => b.round === run.round);
+          return same ? run.rps / same.rps : undefined;
+        })
+        .filter((r) => r !== undefined);
+      const rps = runs.map((r) => r.rps);
+      rows.push({
+        server,
+        rounds: runs.length,
+        rps: median(rps),
+        rpsMin: Math.min(...rps),
+        rpsMax: Math.max(...rps),
+        p99: median(runs.map((r) => r.p99)),
+        ratio: ratios.length ? median(ratios) : undefined,
+        ratioMin: ratios.length ? Math.min(...ratios) : undefined,
+        ratioMax: ratios.length ? Math.max(...ratios) : undefined,
+        errors: runs.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
+      });
+    }
+    rows.sort((a, b) => b.rps - a.rps);
+    summary[route.id] = rows;
+  }
+  return summary;
+}
+
+const int = (n) => Math.round(n).toLocaleString('en-US');
+const fixed = (n, digits = 2) => n.toFixed(digits);
+
+/** The Markdown report: settings, machine, one table per route, and the method notes. */
+export function toMarkdown({ meta, summary, routes, baseline }) {
+  const lines = [];
+  const baseName = baseline === 'keel' ? 'Keel' : baseline;
+  lines.push(`# HTTP benchmark — ${meta.date}`, '');
+  lines.push(
+    `${meta.rounds} alternating round(s) of ${meta.duration} s per route (after a ${meta.warmup} s warm-up that is not counted), ` +
+      `${meta.connections} connections, load generator ${meta.loadGenerator}. ` +
+      (meta.pinned
+        ? `Server pinned to CPU ${meta.serverCpu}, load generator to CPU ${meta.loadCpu} (\`taskset\`).`
+        : '**Not pinned** (taskset missing or fewer than 2 CPUs): numbers are noisier.'),
+    '',
+  );
+  lines.push(
+    `Machine: ${meta.machine.cpu}, ${meta.machine.cores} cores, ${meta.machine.memoryGiB} GiB, ${meta.machine.os}, ` +
+      `Node ${meta.machine.node}; 1-minute load average at start ${meta.loadBefore.toFixed(2)}.`,
+    '',
+  );
+  if (meta.loadBefore > 0.5) {
+    lines.push(
+      `**Load average was ${meta.loadBefore.toFixed(2)} when the run started**: other processes shared the cores, so treat these numbers as rough.`,
+      '',
+    );
+  }
+  lines.push('Versions:', '');
+  for (const [name, version] of Object.entries(meta.versions)) lines.push(`- ${name}: ${version}`);
+  lines.push('');
+  if (meta.skipped.length) lines.push(`Skipped: ${meta.skipped.join('; ')}.`, '');
+  lines.push(
+    `Ratio = server req/s ÷ ${baseName} req/s in the same round; median, then min–max across rounds. ` +
+      `Above 1 means faster than ${baseName}.`,
+    '',
+  );
+  for (const route of routes) {
+    const rows = summary[route.id] ?? [];
+    lines.push(`## ${route.label}`, '');
+    lines.push(
+      `| server | req/s (median) | req/s min–max | p99 ms (median) | vs ${baseName} (min–max) | errors |`,
+    );
+    lines.push('|---|---:|---:|---:|---:|---:|');
+    for (const row of rows) {
+      const ratio =
+        row.ratio === undefined
+          ? 'n/a'
+          : `${fixed(row.ratio)} (${fixed(row.ratioMin)}–${fixed(row.ratioMax)})`;
+      const name = row.server === baseline ? `**${row.server}**` : row.server;
+      lines.push(
+        `| ${name} | ${int(row.rps)} | ${int(row.rpsMin)}–${int(row.rpsMax)} | ${fixed(row.p99)} | ${ratio} | ${row.errors} |`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push(
+    '`errors` counts non-2xx responses plus socket errors over all measured rounds; it should be 0.',
+    'Method and peer configuration: see bench/README.md.',
+    '',
+  );
+  return lines.join('\n');
+}

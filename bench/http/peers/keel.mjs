@@ -1,0 +1,73 @@
+// Keel, from the built framework (`npm run build` at the repo root makes dist/). Written
+// against the HTTP kernel's expected shape; the routes and middlewares mirror the peers'.
+//
+// LEAD: adjust the calls marked ADJUST once the router API is final.
+import { createHttpApp } from '../../../dist/http/index.js';
+import {
+  applySecurityHeaders,
+  BODY_LIMIT,
+  closeOnSignal,
+  logRequest,
+  nullLogger,
+  OrderSchema,
+  portFromEnv,
+  userBody,
+} from './shared.mjs';
+
+const logger = nullLogger();
+const app = await createHttpApp({ logger: false });
+
+// ctx.requestId applies the same rule as shared.requestIdFrom (echo a sane X-Request-Id,
+// else a UUID), so Keel users get it without writing it.
+async function requestId(ctx, next) {
+  ctx.setHeader('x-request-id', ctx.requestId);
+  await next();
+}
+
+// A terminating middleware logs after the response is sent, like the peers' finish hooks.
+const requestLog = {
+  async handle(ctx, next) {
+    ctx.state.startedAt = process.hrtime.bigint();
+    await next();
+  },
+  terminate(ctx) {
+    logRequest(
+      logger,
+      ctx.requestId,
+      ctx.method,
+      ctx.req.url,
+      ctx.res.statusCode,
+      ctx.state.startedAt,
+    );
+  },
+};
+
+async function securityHeaders(ctx, next) {
+  applySecurityHeaders((name, value) => ctx.setHeader(name, value));
+  await next();
+}
+
+// The declared length is refused up front; a chunked body is cut by the route's JSON limit
+// (same 1 MiB) while it streams.
+async function bodyLimit(ctx, next) {
+  if (Number(ctx.header('content-length')) > BODY_LIMIT) {
+    ctx.json({ error: 'payload too large' }, 413);
+    return;
+  }
+  await next();
+}
+
+app.router.get('/hello', () => ({ hello: 'world' }));
+
+app.router.get('/users/:id', (ctx) => userBody(ctx.params.id, ctx.query.fields));
+
+const orders = app.router
+  .post('/orders', (ctx) => ({ ok: true, order: ctx.validated.body }))
+  .middleware([requestId, requestLog, securityHeaders, bodyLimit])
+  .validate({ body: OrderSchema });
+// ADJUST: the route-level body option name; Keel's default JSON limit is already 1 MiB.
+orders.body?.({ limits: { json: BODY_LIMIT } });
+
+await app.listen({ port: portFromEnv(), host: '127.0.0.1' });
+console.log('ready');
+closeOnSignal(() => app.close());

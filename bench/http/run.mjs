@@ -1,0 +1,288 @@
+#!/usr/bin/env node
+// The HTTP benchmark: Keel against Fastify, Express, Hono, NestJS and raw node:http on the
+// same machine in the same run. Rounds alternate servers (A,B,C,…,A,B,C,…) so drift in the
+// machine spreads over everyone; the server is pinned to one core and the load generator to
+// the other. See bench/README.md for the method.
+//
+//   node bench/http/run.mjs --rounds 5 --duration 10
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
+import { machineInfo, peerVersions, summarise, toMarkdown } from './lib/report.mjs';
+import { freePort, killAll, startServer, stopServer, waitPortFree } from './lib/server-process.mjs';
+import { listPeers, verifyPeer } from './verify.mjs';
+
+const HERE = fileURLToPath(new URL('./', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const KEEL_DIST = `${ROOT}dist/http/index.js`;
+/** Keel first, then the peers; rounds keep this order. */
+const ORDER = ['keel', 'fastify', 'express', 'hono', 'nestjs', 'node-http'];
+
+const USAGE = `Usage: node bench/http/run.mjs [options]
+
+  --rounds N         alternating rounds (default 5)
+  --duration S       measured seconds per route per round (default 10)
+  --warmup S         unmeasured warm-up seconds before each measurement (default 2)
+  --connections N    concurrent connections (default 50)
+  --servers a,b      servers to run (default: all in peers/: ${ORDER.join(', ')})
+  --routes a,b       routes to run (default: ${ROUTES.map((r) => r.id).join(', ')})
+  --tool T           wrk or autocannon (default: wrk when installed, else autocannon)
+  --build            run \`npm run build\` at the repo root first (for Keel)
+  --no-pin           do not pin with taskset
+  --server-cpu N     CPU for the server (default 0)
+  --load-cpu N       CPU for the load generator (default 1)
+  --out DIR          results folder (default bench/http/results)
+  --help`;
+
+function fail(message) {
+  console.error(`bench/http: ${message}`);
+  process.exit(1);
+}
+
+function positiveInt(name, text) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer, got "${text}"`);
+  return n;
+}
+
+function pickList(name, text, known) {
+  if (text === undefined) return known;
+  const wanted = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of wanted) {
+    if (!known.includes(item)) fail(`unknown ${name} "${item}"; known: ${known.join(', ')}`);
+  }
+  return wanted;
+}
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rounds: { type: 'string', default: '5' },
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '50' },
+      servers: { type: 'string' },
+      routes: { type: 'string' },
+      tool: { type: 'string' },
+      build: { type: 'boolean', default: false },
+      'no-pin': { type: 'boolean', default: false },
+      'server-cpu': { type: 'string', default: '0' },
+      'load-cpu': { type: 'string', default: '1' },
+      out: { type: 'string', default: `${HERE}results` },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  if (values.tool !== undefined && !['wrk', 'autocannon'].includes(values.tool)) {
+    fail(`--tool must be wrk or autocannon, got "${values.tool}"`);
+  }
+  // Known peers in their usual order, then any other peers/<name>.mjs dropped in.
+  const peers = listPeers();
+  const present = [
+    ...ORDER.filter((name) => peers.includes(name)),
+    ...peers.filter((p) => !ORDER.includes(p)),
+  ];
+  const warmup = Number(values.warmup);
+  if (!Number.isInteger(warmup) || warmup < 0)
+    fail(`--warmup must be 0 or more seconds, got "${values.warmup}"`);
+  return {
+    rounds: positiveInt('rounds', values.rounds),
+    duration: positiveInt('duration', values.duration),
+    warmup,
+    connections: positiveInt('connections', values.connections),
+    servers: pickList('server', values.servers, present),
+    routes: pickList(
+      'route',
+      values.routes,
+      ROUTES.map((r) => r.id),
+    ).map((id) => ROUTES.find((r) => r.id === id)),
+    tool: values.tool,
+    build: values.build,
+    pin: !values['no-pin'],
+    serverCpu: Number(values['server-cpu']),
+    loadCpu: Number(values['load-cpu']),
+    out: values.out,
+  };
+}
+
+/** bench/http has its own dependencies; install them from the lock file when missing. */
+function ensureDependencies() {
+  if (existsSync(`${HERE}node_modules`)) return;
+  const ci = existsSync(`${HERE}package-lock.json`);
+  console.log(`· installing bench/http dependencies (npm ${ci ? 'ci' : 'install'})`);
+  const result = spawnSync('npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund'], {
+    cwd: HERE,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) fail('installing bench/http dependencies failed');
+}
+
+/** Keel runs from dist/: build it on --build, skip it with a reason when it is absent. */
+function prepareKeel(options, skipped) {
+  if (!options.servers.includes('keel')) return;
+  if (options.build) {
+    console.log('· building Keel (npm run build)');
+    const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (result.status !== 0) fail('npm run build failed');
+  }
+  if (!existsSync(KEEL_DIST)) {
+    const reason =
+      'keel (dist/http/index.js missing: run `npm run build` at the repo root, or pass --build)';
+    console.log(`! skipping ${reason}`);
+    skipped.push(reason);
+    options.servers = options.servers.filter((s) => s !== 'keel');
+    return;
+  }
+  const srcHttp = `${ROOT}src/http`;
+  if (existsSync(srcHttp) && statSync(srcHttp).mtimeMs > statSync(KEEL_DIST).mtimeMs) {
+    console.log('! dist/http looks older than src/http; pass --build to measure the current code');
+  }
+}
+
+function canPin(options) {
+  if (!options.pin) return false;
+  const hasTaskset = spawnSync('which', ['taskset']).status === 0;
+  const cpus = os.cpus().length;
+  if (!hasTaskset || cpus < 2 || Math.max(options.serverCpu, options.loadCpu) >= cpus) {
+    console.log(
+      `! not pinning: ${hasTaskset ? `${cpus} CPU(s) available` : 'taskset not found (util-linux)'}`,
+    );
+    return false;
+  }
+  return true;
+}
+
+function formatSeconds(seconds) {
+  return seconds < 120 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+}
+
+function stamp(date) {
+  return date.toISOString().slice(0, 16).replace(':', '').replace('T', '_');
+}
+
+async function measureServer(name, round, options, generator, samples) {
+  const port = await freePort();
+  const cpu = options.pinned ? options.serverCpu : undefined;
+  const loadCpu = options.pinned ? options.loadCpu : undefined;
+  const server = await startServer(name, { port, cpu });
+  try {
+    const failures = await verifyPeer(port);
+    if (failures.length > 0) {
+      throw new Error(
+        `${name} answers differently from the other peers:\n  ${failures.join('\n  ')}`,
+      );
+    }
+    for (const route of options.routes) {
+      const load = { port, connections: options.connections, cpu: loadCpu };
+      if (options.warmup > 0) await runLoad(generator, route, { ...load, seconds: options.warmup });
+      const result = await runLoad(generator, route, { ...load, seconds: options.duration });
+      samples[name] ??= {};
+      samples[name][route.id] ??= [];
+      samples[name][route.id].push({ round, ...result });
+      const errors = result.non2xx + result.socketErrors;
+      console.log(
+        `  ${name.padEnd(10)} ${route.id.padEnd(7)} ${Math.round(result.rps).toLocaleString('en-US').padStart(8)} req/s` +
+          `  p99 ${result.p99.toFixed(2).padStart(7)} ms${errors ? `  ! ${errors} errors` : ''}`,
+      );
+    }
+  } finally {
+    await stopServer(server.child);
+    await waitPortFree(port);
+  }
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const skipped = [];
+  ensureDependencies();
+  prepareKeel(options, skipped);
+  if (options.servers.length === 0) fail('no server to measure');
+  let generator;
+  try {
+    generator = pickLoadGenerator(options.tool);
+  } catch (error) {
+    fail(error.message);
+  }
+  options.pinned = canPin(options);
+
+  const perRound =
+    options.servers.length * options.routes.length * (options.duration + options.warmup);
+  console.log(
+    `· ${options.servers.join(', ')} × ${options.routes.map((r) => r.id).join(', ')}; ${options.rounds} round(s), ` +
+      `${generator.version}; about ${formatSeconds(perRound * options.rounds)}`,
+  );
+
+  // Anything else busy on these cores skews every number; say so in the report.
+  const loadBefore = os.loadavg()[0];
+  if (loadBefore > 0.5) {
+    console.log(
+      `! load average is ${loadBefore.toFixed(2)} before starting: other work shares these cores`,
+    );
+  }
+  const started = new Date();
+  const samples = {};
+  for (let round = 1; round <= options.rounds; round++) {
+    console.log(`round ${round}/${options.rounds}`);
+    for (const name of options.servers)
+      await measureServer(name, round, options, generator, samples);
+  }
+
+  const baseline = options.servers.includes('keel')
+    ? 'keel'
+    : options.servers.includes('node-http')
+      ? 'node-http'
+      : options.servers[0];
+  const meta = {
+    date: started.toISOString(),
+    rounds: options.rounds,
+    duration: options.duration,
+    warmup: options.warmup,
+    connections: options.connections,
+    loadGenerator: generator.version,
+    pinned: options.pinned,
+    serverCpu: options.serverCpu,
+    loadCpu: options.loadCpu,
+    machine: machineInfo(),
+    loadBefore,
+    versions: peerVersions(options.servers),
+    skipped,
+    order: options.servers,
+  };
+  const summary = summarise(samples, options.servers, options.routes, baseline);
+  const markdown = toMarkdown({ meta, summary, routes: options.routes, baseline });
+  const raw = `${JSON.stringify({ meta, baseline, summary, samples }, null, 2)}\n`;
+
+  mkdirSync(options.out, { recursive: true });
+  const base = `${options.out}/${stamp(started)}`;
+  writeFileSync(`${base}.md`, markdown);
+  writeFileSync(`${base}.json`, raw);
+  writeFileSync(`${options.out}/latest.md`, markdown);
+  writeFileSync(`${options.out}/latest.json`, raw);
+  console.log(`\n${markdown}`);
+  console.log(`· written ${base}.md, ${base}.json and latest.{md,json}`);
+}
+
+// Never leave a server or a load generator running behind us.
+process.on('exit', () => killAll('SIGKILL'));
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killAll('SIGKILL');
+    process.exit(130);
+  });
+}
+
+main().catch((error) => {
+  console.error(`\nbench/http: ${error.message}`);
+  killAll('SIGKILL');
+  process.exit(1);
+});

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Container } from '../container/index.js';
+import type { Logger } from '../kernel/index.js';
+import {
+  BodyReader,
+  type CookieMap,
+  parseCookies,
+  parseQuery,
+  type QueryObject,
+} from './body/index.js';
+import type { CompiledRoute } from './pipeline.js';
+import { ResponseBuilder } from './response.js';
+
+/** Services a context needs from the kernel, shared by every request. */
+export interface ContextServices {
+  container: Container;
+  logger: Logger;
+  /** Client address resolution honouring trusted proxies. */
+  clientIp(req: IncomingMessage): string;
+  /** Keys verifying signed cookies (first signs). */
+  cookieSecrets?: readonly Buffer[];
+}
+
+// An incoming X-Request-Id is echoed only when it is short and plain, so it cannot inject
+// into logs or headers.
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * One request and its response. Everything is parsed lazily: a route that never reads the
+ * query, cookies or body does not pay for them.
+ *
+ * @example
+ * ```ts
+ * router.get('/users/:id', (ctx) => ({ id: ctx.params.id, fields: ctx.query.fields }));
+ * ```
+ */
+export class HttpContext extends ResponseBuilder {
+  readonly req: IncomingMessage;
+  readonly method: string;
+  /** The pathname, without the query string. */
+  readonly path: string;
+  /** The raw query string, without `?`. */
+  readonly search: string;
+  params: Record<string, string>;
+  /** The matched route; undefined for 404/405. */
+  route: CompiledRoute | undefined;
+  /** Validated input when the route declares schemas. */
+  validated: { params?: unknown; query?: unknown; body?: unknown; headers?: unknown } = {};
+  /** Request-scoped values (middleware → handler), e.g. the authenticated user. */
+  readonly state: Record<string, unknown> = {};
+  readonly #services: ContextServices;
+  #query: QueryObject | undefined;
+  #cookies: CookieMap | undefined;
+  #requestId: string | undefined;
+  #ip: string | undefined;
+  #scope: Container | undefined;
+  #logger: Logger | undefined;
+  #body: BodyReader | undefined;
+  #bodyValue: unknown;
+
+  constructor(req: IncomingMessage, res: ServerResponse, services: ContextServices) {
+    super(res);
+    this.req = req;
+    this.#services = services;
+    this.method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.path = q === -1 ? url : url.slice(0, q);
+    this.search = q === -1 ? '' : url.slice(q + 1);
+    this.params = {};
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+
+  /** A request header (lower-case name); the first value when repeated. */
+  header(name: string): string | undefined {
+    const value = this.req.headers[name.toLowerCase()];
+    return Array.isArray(value) ? value[0] : value;
+  }
+
+  /** The parsed query string, bounded in depth and count. */
+  get query(): QueryObject {
+    this.#query ??=
+      this.search === '' ? (Object.create(null) as QueryObject) : parseQuery(this.search);
+    return this.#query;
+  }
+
+  get cookies(): CookieMap {
+    this.#cookies ??= parseCookies(this.req.headers.cookie);
+    return this.#cookies;
+  }
+
+  /** The request id: a well-formed incoming `X-Request-Id`, else a new UUID. */
+  get requestId(): string {
+    if (this.#requestId === undefined) {
+      const incoming = this.req.headers['x-request-id'];
+      this.#requestId =
+        typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    }
+    return this.#requestId;
+  }
+
+  /** The client address: the socket peer, or X-Forwarded-For when the peer is a trusted proxy. */
+  get ip(): string {
+    this.#ip ??= this.#services.clientIp(this.req);
+    return this.#ip;
+  }
+
+  /** A container scope for this request: `scoped` bindings live until the response ends. */
+  get container(): Container {
+    if (!this.#scope) {
+      this.#scope = this.#services.container.createScope('request');
+      this.#scope.value('ctx', this);
+    }
+    return this.#scope;
+  }
+
+  /** The application logger bound to this request (request id, method, path). */
+  get logger(): Logger {
+    this.#logger ??= this.#services.logger.child({
+      requestId: this.requestId,
+      method: this.method,
+      path: this.path,
+    });
+    return this.#logger;
+  }
+
+  /** The request body reader (parsed once, on first use). */
+  get bodyReader(): BodyReader {
+    this.#body ??= new BodyReader(this.req, this.route?.record.body);
+    return this.#body;
+  }
+
+  /** The parsed body: JSON value, form fields, text, bytes, or multipart fields. */
+  async body<T = unknown>(): Promise<T> {
+    const parsed = await this.bodyReader.parse();
+    const value =
+      parsed.kind === 'none'
+        ? undefined
+        : parsed.kind === 'multipart'
+          ? parsed.fields
+          : parsed.data;
+    this.#bodyValue = value;
+    return value as T;
+  }
+
+  /**
+   * One input value by key, from validated input when the route has schemas, else from
+   * params, then query, then a parsed object body.
+   */
+  input<T = unknown>(key: string): T | undefined {
+    const v = this.validated;
+    for (const source of [v.params, v.query, v.body]) {
+      if (source && typeof source === 'object' && Object.hasOwn(source, key)) {
+        return (source as Record<string, unknown>)[key] as T;
+      }
+    }
+    if (Object.hasOwn(this.params, key)) return this.params[key] as T;
+    const query = this.query;
+    if (Object.hasOwn(query, key)) return query[key] as T;
+    const body = this.#bodyValue;
+    if (body && typeof body === 'object' && Object.hasOwn(body, key)) {
+      return (body as Record<string, unknown>)[key] as T;
+    }
+    return undefined;
+  }
+
+  /** Release request resources: the scope's disposables and uploaded temp files. */
+  async dispose(): Promise<void> {
+    const scope = this.#scope;
+    const body = this.#body;
+    this.#scope = undefined;
+    this.#body = undefined;
+    await Promise.allSettled([scope?.dispose(), body?.cleanup()]);
+  }
+
+  /** True when the body reader was created (uploads may need cleanup). */
+  get hasResources(): boolean {
+    return this.#scope !== undefined || this.#body !== undefined;
+  }
+
+  /** Signed cookie secrets for `ResponseBuilder.cookie(..., { signed: true })`. */
+  protected override cookieSecrets(): readonly Buffer[] | undefined {
+    return this.#services.cookieSecrets;
+  }
+}

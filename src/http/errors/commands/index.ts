@@ -1,0 +1,1 @@
+export { type ErrorsTopOutput, errorsTopCommand } from './errors-top-command.js';

@@ -1,0 +1,195 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import inject, { type InjectOptions, type Response as InjectResponse } from 'light-my-request';
+import type { Container } from '../container/index.js';
+import type { Logger } from '../kernel/index.js';
+import { mustCloseConnection } from './body/index.js';
+import { type ContextServices, HttpContext } from './context.js';
+import type { ErrorReporterRegistry } from './errors/index.js';
+import { E_METHOD_NOT_ALLOWED, E_ROUTE_NOT_FOUND, toProblem } from './errors/index.js';
+import { type CompiledRoute, MiddlewareRegistry } from './pipeline.js';
+import { Router, RouteTable } from './router/index.js';
+import type { RouteRecord } from './types.js';
+
+export interface HttpKernelOptions {
+  container: Container;
+  logger: Logger;
+  /** Show error details (message, stack, cause) in problem+json bodies. Development only. */
+  debug?: boolean;
+  clientIp?: (req: IncomingMessage) => string;
+  cookieSecrets?: readonly Buffer[];
+  reporters?: ErrorReporterRegistry;
+  /** Build a controller instance for resource and decorator routes (the container by default). */
+  controllerFactory?: (controller: new (...args: never[]) => unknown) => unknown;
+}
+
+/**
+ * The request kernel: route lookup, the route's pre-composed pipeline, the response, and
+ * errors as problem+json. One instance serves the Node server, `fetch()` and `inject()`.
+ */
+export class HttpKernel {
+  /** The application-level router; modules add their own routers with `addRoutes`. */
+  readonly router: Router;
+  readonly middleware = new MiddlewareRegistry();
+  readonly #records: RouteRecord[] = [];
+  readonly #services: ContextServices;
+  readonly #debug: boolean;
+  readonly #reporters: ErrorReporterRegistry | undefined;
+  #table: RouteTable<CompiledRoute> | undefined;
+
+  readonly #controllerFactory: HttpKernelOptions['controllerFactory'];
+
+  constructor(options: HttpKernelOptions) {
+    this.#controllerFactory = options.controllerFactory;
+    this.router = this.createRouter('app');
+    this.#services = {
+      container: options.container,
+      logger: options.logger,
+      clientIp: options.clientIp ?? ((req) => req.socket?.remoteAddress ?? ''),
+      ...(options.cookieSecrets ? { cookieSecrets: options.cookieSecrets } : {}),
+    };
+    this.#debug = options.debug ?? false;
+    this.#reporters = options.reporters;
+  }
+
+  /** A router for one module, sharing the kernel's controller factory. */
+  createRouter(module: string): Router {
+    return new Router({
+      module,
+      ...(this.#controllerFactory ? { controllerFactory: this.#controllerFactory as never } : {}),
+    });
+  }
+
+  /** Add the routes of a module's (or any) router; they join the table at `build()`. */
+  addRoutes(router: Router): this {
+    this.#records.push(...router.routes());
+    return this;
+  }
+
+  /** Compose every route's pipeline and build the lookup table. Call once, at boot. */
+  build(): RouteTable<CompiledRoute> {
+    const records = [...this.#records, ...this.router.routes()];
+    this.#table = new RouteTable(records, { compile: (record) => this.middleware.compile(record) });
+    return this.#table;
+  }
+
+  get routes(): RouteTable<CompiledRoute> {
+    return this.#table ?? this.build();
+  }
+
+  /** The Node request listener. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const table = this.#table ?? this.build();
+    const ctx = new HttpContext(req, res, this.#services);
+    res.setHeader('x-request-id', ctx.requestId);
+    const found = table.lookup(ctx.method, ctx.path, req.headers);
+    if (found.kind === 'found') {
+      ctx.params = found.params;
+      const route = found.payload;
+      ctx.route = route;
+      if (route.terminators.length > 0) {
+        res.once('finish', () => this.#terminate(ctx, route));
+      }
+      route.run(ctx).then(
+        () => this.#finish(ctx),
+        (error: unknown) => this.#fail(ctx, error),
+      );
+      return;
+    }
+    if (found.kind === 'method-not-allowed' && ctx.method === 'OPTIONS') {
+      // OPTIONS without an explicit route: answer with the methods the path supports.
+      res.statusCode = 204;
+      res.setHeader('allow', found.allow.join(', '));
+      res.end();
+      return;
+    }
+    const error =
+      found.kind === 'method-not-allowed'
+        ? new E_METHOD_NOT_ALLOWED(ctx.method, ctx.path, found.allow)
+        : new E_ROUTE_NOT_FOUND(ctx.method, ctx.path);
+    this.#fail(ctx, error);
+  };
+
+  #finish(ctx: HttpContext): void {
+    if (!ctx.sent) ctx.noContent();
+    if (ctx.hasResources) {
+      ctx.res.once('close', () => void ctx.dispose());
+    }
+  }
+
+  #terminate(ctx: HttpContext, route: CompiledRoute): void {
+    for (const terminator of route.terminators) {
+      try {
+        const out = terminator.terminate(ctx);
+        if (out instanceof Promise)
+          out.catch((error: unknown) =>
+            this.#services.logger.error({ err: error }, 'terminating middleware failed'),
+          );
+      } catch (error) {
+        this.#services.logger.error({ err: error }, 'terminating middleware failed');
+      }
+    }
+  }
+
+  /** Render an error as problem+json (once) and report it. */
+  #fail(ctx: HttpContext, error: unknown): void {
+    const request = {
+      method: ctx.method,
+      path: ctx.path,
+      requestId: ctx.requestId,
+      ...(ctx.route ? { route: ctx.route.record.path } : {}),
+    };
+    const problem = toProblem(error, request, { debug: this.#debug });
+    this.#reporters?.report(error, { ...request, status: problem.status });
+    const res = ctx.res;
+    if (ctx.sent) {
+      // Too late for a clean error response: the head is out. Cut the connection so the
+      // client sees a truncated response instead of a silent success.
+      res.destroy();
+    } else {
+      res.statusCode = problem.status;
+      for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+      res.setHeader('content-type', 'application/problem+json; charset=utf-8');
+      if (mustCloseConnection(ctx.req)) res.setHeader('connection', 'close');
+      res.end(JSON.stringify(problem.body));
+    }
+    if (ctx.hasResources) res.once('close', () => void ctx.dispose());
+  }
+
+  /**
+   * Run a request through the whole pipeline without a socket (the in-process test client).
+   *
+   * @example
+   * ```ts
+   * const res = await kernel.inject({ method: 'GET', url: '/products' });
+   * expect(res.json()).toEqual([...]);
+   * ```
+   */
+  inject(options: InjectOptions | string): Promise<InjectResponse> {
+    return inject(this.handle, options);
+  }
+
+  /** Serve a web-standard Request through the whole pipeline and return a web Response. */
+  async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
+    const res = await inject(this.handle, {
+      method: request.method as InjectOptions['method'],
+      url: url.pathname + url.search,
+      headers,
+      ...(body ? { payload: body } : {}),
+      authority: url.host,
+    });
+    const out = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value === undefined) continue;
+      if (Array.isArray(value)) for (const v of value) out.append(name, v);
+      else out.set(name, String(value));
+    }
+    const noBody = request.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+    return new Response(noBody ? null : res.rawPayload, { status: res.statusCode, headers: out });
+  }
+}

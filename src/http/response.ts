@@ -1,0 +1,271 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { type SerializeOptions, serialize } from 'cookie';
+import mime from 'mime-types';
+import { E_FILE_NOT_FOUND, E_PATH_TRAVERSAL } from './errors.js';
+
+export interface CookieOptions extends SerializeOptions {
+  /** Sign the value with the app key (HMAC-SHA256) so tampering is detected. */
+  signed?: boolean;
+}
+
+/** One server-sent events stream. */
+export interface SseStream {
+  /** Send one event; objects are JSON-encoded. */
+  send(data: unknown, options?: { event?: string; id?: string; retry?: number }): boolean;
+  comment(text: string): boolean;
+  close(): void;
+  readonly closed: boolean;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const HTML = 'text/html; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Sign `name=value` so a cookie cannot be forged or swapped to another name. */
+export function signCookieValue(name: string, value: string, secret: Buffer): string {
+  const mac = createHmac('sha256', secret).update(`${name}=${value}`).digest('base64url');
+  return `${value}.${mac}`;
+}
+
+/** The value of a signed cookie, or undefined when the signature does not match any secret. */
+export function unsignCookieValue(
+  name: string,
+  signed: string,
+  secrets: readonly Buffer[],
+): string | undefined {
+  const dot = signed.lastIndexOf('.');
+  if (dot <= 0) return undefined;
+  const value = signed.slice(0, dot);
+  const given = Buffer.from(signed.slice(dot + 1));
+  for (const secret of secrets) {
+    const expected = Buffer.from(
+      createHmac('sha256', secret).update(`${name}=${value}`).digest('base64url'),
+    );
+    // Constant-time comparison: a timing side channel must not reveal the MAC.
+    if (expected.length === given.length && timingSafeEqual(expected, given)) return value;
+  }
+  return undefined;
+}
+
+/**
+ * The response half of the context. Methods write through to Node's ServerResponse; each
+ * text type carries its charset, and `X-Powered-By` is never sent.
+ */
+export class ResponseBuilder {
+  readonly res: ServerResponse;
+  #status = 200;
+  #cookies: string[] | undefined;
+
+  constructor(res: ServerResponse) {
+    this.res = res;
+  }
+
+  protected cookieSecrets(): readonly Buffer[] | undefined {
+    return undefined;
+  }
+
+  /** True once the response head was written. */
+  get sent(): boolean {
+    return this.res.headersSent || this.res.writableEnded;
+  }
+
+  get statusCode(): number {
+    return this.#status;
+  }
+
+  /** Set the status for the response about to be sent. */
+  status(code: number): this {
+    this.#status = code;
+    return this;
+  }
+
+  /** Set a response header. */
+  setHeader(name: string, value: OutgoingHttpHeader): this {
+    this.res.setHeader(name, value);
+    return this;
+  }
+
+  /** Append a `Set-Cookie`. */
+  cookie(name: string, value: string, options: CookieOptions = {}): this {
+    const { signed, ...rest } = options;
+    let stored = value;
+    if (signed) {
+      const secret = this.cookieSecrets()?.[0];
+      if (!secret) throw new TypeError('Signed cookies need APP_KEY to be set');
+      stored = signCookieValue(name, value, secret);
+    }
+    const header = serialize(name, stored, { path: '/', httpOnly: true, sameSite: 'lax', ...rest });
+    this.#cookies ??= [];
+    this.#cookies.push(header);
+    this.res.setHeader('set-cookie', this.#cookies);
+    return this;
+  }
+
+  /** Expire a cookie. */
+  clearCookie(name: string, options: SerializeOptions = {}): this {
+    return this.cookie(name, '', { ...options, expires: new Date(0), maxAge: 0 });
+  }
+
+  /** Send JSON. */
+  json(data: unknown, status?: number): void {
+    const body = JSON.stringify(data) ?? 'null';
+    this.res.statusCode = status ?? this.#status;
+    this.res.setHeader('content-type', JSON_TYPE);
+    this.res.end(body);
+  }
+
+  /**
+   * Send a success envelope, `{ data, meta? }`, for APIs that want one shape for every
+   * success response (errors already share problem+json).
+   */
+  success(data: unknown, meta?: Record<string, unknown>, status?: number): void {
+    this.json(meta ? { data, meta } : { data }, status);
+  }
+
+  text(body: string, status?: number): void {
+    this.res.statusCode = status ?? this.#status;
+    this.res.setHeader('content-type', TEXT);
+    this.res.end(body);
+  }
+
+  html(body: string, status?: number): void {
+    this.res.statusCode = status ?? this.#status;
+    this.res.setHeader('content-type', HTML);
+    this.res.end(body);
+  }
+
+  /** 204 No Content. */
+  noContent(): void {
+    this.res.statusCode = 204;
+    this.res.end();
+  }
+
+  /** Redirect (302 by default; 301/303/307/308 accepted). */
+  redirect(location: string, status = 302): void {
+    this.res.statusCode = status;
+    this.res.setHeader('location', encodeURI(decodeURISafe(location)));
+    this.res.setHeader('content-type', TEXT);
+    this.res.end(`Redirecting to ${location}`);
+  }
+
+  /** Pipe a readable stream with the given content type. */
+  async stream(
+    source: NodeJS.ReadableStream,
+    contentType = 'application/octet-stream',
+    status?: number,
+  ): Promise<void> {
+    this.res.statusCode = status ?? this.#status;
+    this.res.setHeader('content-type', withCharset(contentType));
+    await pipeline(source, this.res);
+  }
+
+  /** Start a server-sent events stream (`text/event-stream`). */
+  sse(): SseStream {
+    const res = this.res;
+    res.statusCode = 200;
+    res.setHeader('content-type', 'text/event-stream; charset=utf-8');
+    res.setHeader('cache-control', 'no-cache, no-transform');
+    res.setHeader('connection', 'keep-alive');
+    res.setHeader('x-accel-buffering', 'no');
+    res.flushHeaders();
+    let closed = false;
+    res.once('close', () => {
+      closed = true;
+    });
+    return {
+      send(data, options = {}) {
+        if (closed) return false;
+        let frame = '';
+        if (options.event) frame += `event: ${oneLine(options.event)}\n`;
+        if (options.id) frame += `id: ${oneLine(options.id)}\n`;
+        if (options.retry !== undefined) frame += `retry: ${Math.trunc(options.retry)}\n`;
+        const text = typeof data === 'string' ? data : JSON.stringify(data);
+        for (const line of text.split(/\r\n|\r|\n/)) frame += `data: ${line}\n`;
+        return res.write(`${frame}\n`);
+      },
+      comment(text) {
+        return closed ? false : res.write(`: ${oneLine(text)}\n\n`);
+      },
+      close() {
+        if (!closed) res.end();
+        closed = true;
+      },
+      get closed() {
+        return closed;
+      },
+    };
+  }
+
+  /**
+   * Send a file from within `root`. The path is resolved against root and refused when it
+   * escapes it (`..`, absolute paths, NUL bytes), so user input can name a file safely.
+   */
+  async file(
+    path: string,
+    options: { root: string; maxAge?: number; download?: string } = { root: '.' },
+  ): Promise<void> {
+    const full = safeJoin(options.root, path);
+    const info = await stat(full).catch(() => undefined);
+    if (!info?.isFile()) throw new E_FILE_NOT_FOUND(path);
+    const res = this.res;
+    res.statusCode = this.#status;
+    res.setHeader('content-type', withCharset(mime.lookup(full) || 'application/octet-stream'));
+    res.setHeader('content-length', info.size);
+    res.setHeader('last-modified', info.mtime.toUTCString());
+    res.setHeader('cache-control', `public, max-age=${options.maxAge ?? 0}`);
+    res.setHeader('x-content-type-options', 'nosniff');
+    if (options.download !== undefined) {
+      const name = options.download || basename(full);
+      res.setHeader(
+        'content-disposition',
+        `attachment; filename="${name.replace(/["\\\r\n]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+      );
+    }
+    if (this.res.req?.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    await pipeline(createReadStream(full), res);
+  }
+
+  /** Send a file as an attachment. */
+  download(path: string, options: { root: string; filename?: string }): Promise<void> {
+    return this.file(path, { root: options.root, download: options.filename ?? '' });
+  }
+}
+
+/** Resolve `path` under `root`, refusing anything that would leave it. */
+export function safeJoin(root: string, path: string): string {
+  if (path.includes('\0')) throw new E_PATH_TRAVERSAL(path);
+  const base = resolve(root);
+  const decoded = decodeURISafe(path);
+  if (isAbsolute(decoded) || /^[a-zA-Z]:/.test(decoded)) throw new E_PATH_TRAVERSAL(path);
+  const full = resolve(base, decoded);
+  const rel = relative(base, full);
+  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel))
+    throw new E_PATH_TRAVERSAL(path);
+  return full;
+}
+
+function decodeURISafe(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+function oneLine(value: string): string {
+  return value.replace(/[\r\n]/g, ' ');
+}
+
+function withCharset(type: string): string {
+  return /^text\/|\/json$|\/javascript$|\+json$|\/xml$/.test(type) && !type.includes('charset')
+    ? `${type}; charset=utf-8`
+    : type;
+}
