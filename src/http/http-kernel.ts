@@ -89,10 +89,21 @@ export class HttpKernel {
       if (route.terminators.length > 0) {
         res.once('finish', () => this.#terminate(ctx, route));
       }
-      route.run(ctx).then(
-        () => this.#finish(ctx),
-        (error: unknown) => this.#fail(ctx, error),
-      );
+      let out: void | Promise<void>;
+      try {
+        out = route.run(ctx);
+      } catch (error) {
+        this.#fail(ctx, error);
+        return;
+      }
+      if (out instanceof Promise) {
+        out.then(
+          () => this.#finish(ctx),
+          (error: unknown) => this.#fail(ctx, error),
+        );
+      } else {
+        this.#finish(ctx);
+      }
       return;
     }
     if (found.kind === 'method-not-allowed' && ctx.method === 'OPTIONS') {

@@ -23,8 +23,8 @@ export type MiddlewareFactory = (args: string[]) => MiddlewareFn | TerminatingMi
 /** A route ready to serve: its middleware, validation and handler composed into one function. */
 export interface CompiledRoute {
   readonly record: RouteRecord;
-  /** Runs the whole chain and writes the response. */
-  readonly run: (ctx: HttpContext) => Promise<void>;
+  /** Runs the whole chain and writes the response; a promise only when something awaited. */
+  readonly run: (ctx: HttpContext) => void | Promise<void>;
   /** Terminating middleware, called after the response finished. */
   readonly terminators: readonly TerminatingMiddleware[];
   /** Middleware names in order, for `routes:list` and the compiled routes artifact. */
@@ -158,13 +158,15 @@ export class MiddlewareRegistry {
 }
 
 /** Validation (when the route has schemas) then the handler and the result writer. */
-function compileHandler(record: RouteRecord): (ctx: HttpContext) => Promise<void> {
+function compileHandler(record: RouteRecord): (ctx: HttpContext) => void | Promise<void> {
   const handler = record.mount ? mountHandler(record.mount, record.path) : record.handler;
   const schemas = record.schemas;
   if (!schemas || Object.keys(schemas).length === 0) {
-    return async (ctx) => {
-      const result = await handler(ctx);
-      if (!ctx.sent) writeResult(ctx, result);
+    // Synchronous handlers answer without a promise: no async frame on the hot path.
+    return (ctx) => {
+      const result = handler(ctx);
+      if (result instanceof Promise) return result.then((value) => writeUnlessSent(ctx, value));
+      return writeUnlessSent(ctx, result);
     };
   }
   const validate = createRequestValidator(schemas);
@@ -177,18 +179,24 @@ function compileHandler(record: RouteRecord): (ctx: HttpContext) => Promise<void
       validated instanceof Promise ? await validated : validated
     ) as HttpContext['validated'];
     const result = await handler(ctx);
-    if (!ctx.sent) writeResult(ctx, result);
+    // Awaited: a web Response or stream is written asynchronously, and the kernel must not
+    // answer 204 (or miss an error) before it is.
+    if (!ctx.sent) await writeResult(ctx, result);
   };
+}
+
+function writeUnlessSent(ctx: HttpContext, value: unknown): void | Promise<void> {
+  if (!ctx.sent) return writeResult(ctx, value);
 }
 
 /** Compose onion middleware around `inner` once; per request only the `next` closures are made. */
 export function composeChain(
   fns: readonly MiddlewareFn[],
-  inner: (ctx: HttpContext) => Promise<void>,
+  inner: (ctx: HttpContext) => void | Promise<void>,
   label = 'route',
-): (ctx: HttpContext) => Promise<void> {
+): (ctx: HttpContext) => void | Promise<void> {
   if (fns.length === 0) return inner;
-  let chain = inner;
+  let chain: (ctx: HttpContext) => void | Promise<void> = inner;
   for (let i = fns.length - 1; i >= 0; i--) {
     const fn = fns[i]!;
     const next = chain;
@@ -197,7 +205,7 @@ export function composeChain(
       const proceed: Next = () => {
         if (called) return Promise.reject(new E_NEXT_CALLED_TWICE(label));
         called = true;
-        return next(ctx);
+        return Promise.resolve(next(ctx));
       };
       await fn(ctx, proceed);
     };

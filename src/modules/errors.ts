@@ -98,7 +98,7 @@ export const E_MODULE_DEPENDENCY_DISABLED = defineError(
     `Module "${module}" depends on disabled module${disabled.length > 1 ? 's' : ''} ${list(disabled)}`,
   {
     status: 500,
-    help: 'Enable the dependencies first (`keel modules:enable <name>`), or enable with --cascade to enable them too.',
+    help: 'Enable the dependencies first (`keel module:enable <name>`), or enable with --cascade to enable them too.',
     details: (module, disabled) => ({ module, disabled: [...disabled] }),
   },
 );
@@ -120,7 +120,7 @@ export const E_MODULE_NOT_FOUND = defineError(
     `Unknown module "${name}"` + (suggestion ? `. Did you mean "${suggestion}"?` : ''),
   {
     status: 404,
-    help: 'Run `keel modules:list` to see the discovered modules.',
+    help: 'Run `keel module:list` to see the discovered modules.',
     details: (name, suggestion?: string) => ({ name, suggestion }),
   },
 );

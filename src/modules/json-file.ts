@@ -30,7 +30,8 @@ function sortKeys(value: unknown): unknown {
  * (where POSIX guarantees it replaces the target atomically).
  */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
+  // State files may hold install history: keep the folder private (as setup:permissions does).
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     await fs.writeFile(temp, data, { encoding: 'utf8', mode: 0o644 });

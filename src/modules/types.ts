@@ -22,7 +22,7 @@ export interface ModuleHookContext<App = unknown> {
 
 /**
  * Lifecycle hooks of a module. `onInstall`/`onUpgrade`/`beforeSetup`/`afterSetup` run during
- * `keel modules:setup`; `onEnable`/`onDisable` when the module is switched on or off.
+ * `keel setup:update`; `onEnable`/`onDisable` when the module is switched on or off.
  *
  * @example
  * ```ts

@@ -99,8 +99,20 @@ function checked(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
+// Routes share their options object across requests: resolve each one once.
+const resolvedCache = new WeakMap<BodyOptions, ResolvedBodyOptions>();
+const NO_OPTIONS: BodyOptions = {};
+
 /** Apply defaults to body options; throws `E_INVALID_BODY_OPTIONS` for a bad number. */
-export function resolveBodyOptions(options: BodyOptions = {}): ResolvedBodyOptions {
+export function resolveBodyOptions(options: BodyOptions = NO_OPTIONS): ResolvedBodyOptions {
+  const cached = resolvedCache.get(options);
+  if (cached) return cached;
+  const resolved = resolveUncached(options);
+  resolvedCache.set(options, resolved);
+  return resolved;
+}
+
+function resolveUncached(options: BodyOptions): ResolvedBodyOptions {
   const input = options.limits ?? {};
   const mp = input.multipart ?? {};
   const base = defaultBodyLimits.multipart;

@@ -278,7 +278,78 @@ export async function readBody(
 /** {@link readBody} with resolved options; used by the parsers. */
 export async function collectBody(req: IncomingMessage, options: PumpOptions): Promise<Buffer> {
   if (!hasBody(req)) return Buffer.alloc(0);
+  // Most bodies are not compressed: read them with plain listeners. A stream pipeline per
+  // request (Transform, Writable, AbortSignal) costs several times the parsing itself.
+  if (req.headers['content-encoding'] === undefined) return collectPlain(req, options);
   const sink = new BufferSink();
   await pumpBody(req, sink, options);
   return sink.toBuffer();
+}
+
+/**
+ * The uncompressed path of {@link collectBody}: the same limits, deadline, abort handling
+ * and abandoning rules as {@link pumpBody}, without a stream pipeline.
+ */
+function collectPlain(req: IncomingMessage, options: PumpOptions): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const { limit, timeoutMs, kind } = options;
+    const declared = contentLength(req);
+    if (isConsumed(req)) return reject(new E_BODY_CONSUMED());
+    if (req.destroyed) {
+      abandonRequest(req, true, declared);
+      return reject(new E_BODY_ABORTED());
+    }
+    if (declared !== undefined && declared > limit) {
+      abandonRequest(req, true, declared);
+      return reject(new E_BODY_TOO_LARGE(kind, limit));
+    }
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let settled = false;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => fail(new E_BODY_TIMEOUT(timeoutMs, bytes), false), timeoutMs)
+        : undefined;
+    timer?.unref();
+
+    function cleanup(): void {
+      settled = true;
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('aborted', onAborted);
+      req.off('error', onAborted);
+      req.off('close', onClose);
+    }
+    function fail(error: Error, drain = true): void {
+      if (settled) return;
+      cleanup();
+      abandonRequest(req, drain, declared === undefined ? undefined : declared - bytes);
+      reject(error);
+    }
+    function onData(chunk: Buffer): void {
+      bytes += chunk.length;
+      if (bytes > limit) {
+        fail(new E_BODY_TOO_LARGE(kind, limit));
+        return;
+      }
+      chunks.push(chunk);
+    }
+    function onEnd(): void {
+      if (settled) return;
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+    }
+    function onAborted(): void {
+      fail(new E_BODY_ABORTED());
+    }
+    function onClose(): void {
+      if (!req.complete) fail(new E_BODY_ABORTED());
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('aborted', onAborted);
+    req.on('error', onAborted);
+    req.on('close', onClose);
+  });
 }

@@ -206,25 +206,37 @@ export class HttpServer {
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket;
     this.#inFlight.add(res);
-    const pending = this.#pending.get(socket) ?? new Set<ServerResponse>();
-    this.#pending.set(socket, pending);
+    let pending = this.#pending.get(socket);
+    if (pending === undefined) {
+      pending = new Set<ServerResponse>();
+      this.#pending.set(socket, pending);
+    }
     pending.add(res);
+    const queued = pending;
+    // One listener per response ('close' follows 'finish'), to keep the per-request cost low.
     res.once('close', () => {
       this.#inFlight.delete(res);
-      pending.delete(res);
-    });
-    res.once('finish', () => {
-      if (mustCloseConnection(req) && !socket.destroyed) socket.destroySoon();
+      queued.delete(res);
+      if (res.writableFinished && mustCloseConnection(req) && !socket.destroyed)
+        socket.destroySoon();
     });
     // Node announces `Connection: close` on the last allowed request but keeps the socket
     // open for a client that ignores it; making the response the last closes it for real.
     const max = this.#options.maxRequestsPerSocket;
-    const served = (this.#served.get(socket) ?? 0) + 1;
-    this.#served.set(socket, served);
-    if (this.#state === 'closing' || (max !== undefined && served >= max)) this.#closeAfter(res);
-    // llhttp reports a request as soon as its headers parse, then may reject the body in
-    // the same read (bad chunk size, oversized chunk extensions). Deferring to a microtask
-    // lets that `clientError` land first, so the listener never sees a rejected request.
+    if (max !== undefined) {
+      const served = (this.#served.get(socket) ?? 0) + 1;
+      this.#served.set(socket, served);
+      if (served >= max) this.#closeAfter(res);
+    }
+    if (this.#state === 'closing') this.#closeAfter(res);
+    // llhttp reports a request as soon as its headers parse, then may reject a chunked body
+    // in the same read (bad chunk size, oversized chunk extensions). Deferring to a
+    // microtask lets that `clientError` land first, so the listener never sees a rejected
+    // request. Only chunked bodies can be rejected after the headers, so only they wait.
+    if (req.headers['transfer-encoding'] === undefined) {
+      this.#invoke(req, res);
+      return;
+    }
     queueMicrotask(() => {
       if (this.#rejected.has(socket)) return;
       this.#invoke(req, res);
