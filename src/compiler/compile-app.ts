@@ -34,7 +34,9 @@ export function appSourcesFingerprint(app: Pick<Application, 'paths'>): Promise<
   } catch {
     definitionFile = [];
   }
-  return fingerprintSources(app.paths.root, [app.paths.config, app.paths.modules], definitionFile);
+  return fingerprintSources(app.paths.root, [app.paths.config, app.paths.modules], definitionFile, {
+    statCache: join(app.paths.cache, '.sources-stat'),
+  });
 }
 
 /**

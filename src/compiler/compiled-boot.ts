@@ -11,7 +11,7 @@ export type CompiledMode = 'auto' | 'never' | 'require';
 
 export interface CompiledBootPlan {
   /** Options to spread into `Application.create`. */
-  options: Pick<ApplicationOptions, 'moduleSource' | 'appConfig'>;
+  options: Pick<ApplicationOptions, 'moduleSource' | 'appConfig' | 'configCompiled'>;
   /** `compiled` when fresh artifacts are used, `scan` otherwise, with the reason. */
   mode: 'compiled' | 'scan';
   reason: string;

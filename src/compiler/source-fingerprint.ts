@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 
 const SOURCE = /\.(?:[cm]?[jt]s|json)$/;
 const SKIP_DIRS = new Set(['node_modules', 'var', 'dist', 'build', '.git', 'coverage']);
@@ -29,10 +29,35 @@ export async function fingerprintSources(
   root: string,
   roots: string[],
   files: string[] = [],
+  options: { statCache?: string } = {},
 ): Promise<string> {
   const all = [...files];
   for (const dir of roots) await walk(dir, all);
   all.sort();
+  // Reading and hashing every source at each boot is the slow part. When every file has the
+  // size and mtime recorded next to the last hash, that hash still holds; the content hash
+  // stays the artifacts' truth, mtimes only skip recomputing it.
+  let stamp: string | undefined;
+  if (options.statCache) {
+    const stats = await Promise.all(all.map((file) => stat(file).catch(() => undefined)));
+    stamp = all.map((file, i) => `${file}:${stats[i]?.size}:${stats[i]?.mtimeMs}`).join('\n');
+    const cached = await readFile(options.statCache, 'utf8').catch(() => undefined);
+    if (cached) {
+      const newline = cached.indexOf('\n');
+      if (newline > 0 && cached.slice(newline + 1) === stamp) return cached.slice(0, newline);
+    }
+  }
+  const digest = await hashFiles(root, all);
+  if (options.statCache && stamp !== undefined) {
+    const cacheFile = options.statCache;
+    await mkdir(dirname(cacheFile), { recursive: true })
+      .then(() => writeFile(cacheFile, `${digest}\n${stamp}`))
+      .catch(() => undefined);
+  }
+  return digest;
+}
+
+async function hashFiles(root: string, all: string[]): Promise<string> {
   const hash = createHash('sha256');
   for (const file of all) {
     const content = await readFile(file).catch(() => undefined);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Container } from '../container/index.js';
 import type { Logger } from '../kernel/index.js';
+import type { ViewEngine } from '../view/index.js';
 import {
   BodyReader,
   type CookieMap,
@@ -9,8 +10,10 @@ import {
   parseQuery,
   type QueryObject,
 } from './body/index.js';
+import { createHttpClient, type HttpClient } from './client/index.js';
+import { E_VIEWS_NOT_CONFIGURED } from './errors.js';
 import type { CompiledRoute } from './pipeline.js';
-import { ResponseBuilder } from './response.js';
+import { ResponseBuilder, unsignCookieValue } from './response.js';
 
 /** Services a context needs from the kernel, shared by every request. */
 export interface ContextServices {
@@ -20,6 +23,10 @@ export interface ContextServices {
   clientIp(req: IncomingMessage): string;
   /** Keys verifying signed cookies (first signs). */
   cookieSecrets?: readonly Buffer[];
+  /** The view engine, resolved on first `ctx.view()`. */
+  views?: () => ViewEngine;
+  /** The application's outgoing HTTP client. */
+  httpClient?: () => HttpClient;
 }
 
 // An incoming X-Request-Id is echoed only when it is short and plain, so it cannot inject
@@ -166,6 +173,33 @@ export class HttpContext extends ResponseBuilder {
       return (body as Record<string, unknown>)[key] as T;
     }
     return undefined;
+  }
+
+  /**
+   * Render a view (`'catalog::products/index'` for a module's views) and send it as HTML.
+   *
+   * @example
+   * ```ts
+   * router.get('/products', (ctx) => ctx.view('catalog::products/index', { products }));
+   * ```
+   */
+  async view(name: string, data?: object, options?: { layout?: string }): Promise<void> {
+    const engine = this.#services.views?.();
+    if (!engine) throw new E_VIEWS_NOT_CONFIGURED(name);
+    this.html(await engine.render(name, { ...data, requestId: this.requestId }, options));
+  }
+
+  /** The app's HTTP client, sending this request's id (`x-request-id`) on every call. */
+  get client(): HttpClient {
+    const base = this.#services.httpClient?.() ?? createHttpClient();
+    return base.withOptions({ headers: { 'x-request-id': this.requestId } });
+  }
+
+  /** The value of a signed cookie, or undefined when missing or tampered with. */
+  signedCookie(name: string): string | undefined {
+    const raw = this.cookies[name];
+    const secrets = this.#services.cookieSecrets;
+    return raw === undefined || !secrets ? undefined : unsignCookieValue(name, raw, secrets);
   }
 
   /** Release request resources: the scope's disposables and uploaded temp files. */

@@ -48,3 +48,11 @@ export const E_NEXT_CALLED_TWICE = defineError(
   (route: string) => `A middleware of ${route} called next() more than once`,
   { help: 'Call `await next()` once per middleware invocation.' },
 );
+
+export const E_VIEWS_NOT_CONFIGURED = defineError(
+  'E_VIEWS_NOT_CONFIGURED',
+  (view: string) => `Cannot render "${view}": no view engine is configured`,
+  {
+    help: 'Run the app through Keel (the HTTP provider binds the Eta view engine), or pass `views` to HttpKernel.',
+  },
+);

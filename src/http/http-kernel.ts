@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import inject, { type InjectOptions, type Response as InjectResponse } from 'light-my-request';
+// light-my-request is loaded on first use: servers never need it.
+import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import type { Container } from '../container/index.js';
 import type { Logger } from '../kernel/index.js';
+import type { ViewEngine } from '../view/index.js';
 import { mustCloseConnection } from './body/index.js';
+import type { HttpClient } from './client/index.js';
 import { type ContextServices, HttpContext } from './context.js';
 import type { ErrorReporterRegistry } from './errors/index.js';
 import { E_METHOD_NOT_ALLOWED, E_ROUTE_NOT_FOUND, toProblem } from './errors/index.js';
@@ -18,6 +21,8 @@ export interface HttpKernelOptions {
   clientIp?: (req: IncomingMessage) => string;
   cookieSecrets?: readonly Buffer[];
   reporters?: ErrorReporterRegistry;
+  views?: () => ViewEngine;
+  httpClient?: () => HttpClient;
   /** Build a controller instance for resource and decorator routes (the container by default). */
   controllerFactory?: (controller: new (...args: never[]) => unknown) => unknown;
 }
@@ -46,6 +51,8 @@ export class HttpKernel {
       logger: options.logger,
       clientIp: options.clientIp ?? ((req) => req.socket?.remoteAddress ?? ''),
       ...(options.cookieSecrets ? { cookieSecrets: options.cookieSecrets } : {}),
+      ...(options.views ? { views: options.views } : {}),
+      ...(options.httpClient ? { httpClient: options.httpClient } : {}),
     };
     this.#debug = options.debug ?? false;
     this.#reporters = options.reporters;
@@ -66,9 +73,12 @@ export class HttpKernel {
   }
 
   /** Compose every route's pipeline and build the lookup table. Call once, at boot. */
-  build(): RouteTable<CompiledRoute> {
+  build(options: { deferCompile?: boolean } = {}): RouteTable<CompiledRoute> {
     const records = [...this.#records, ...this.router.routes()];
-    this.#table = new RouteTable(records, { compile: (record) => this.middleware.compile(record) });
+    this.#table = new RouteTable(records, {
+      compile: (record) => this.middleware.compile(record),
+      ...(options.deferCompile ? { deferCompile: true } : {}),
+    });
     return this.#table;
   }
 
@@ -175,7 +185,8 @@ export class HttpKernel {
    * expect(res.json()).toEqual([...]);
    * ```
    */
-  inject(options: InjectOptions | string): Promise<InjectResponse> {
+  async inject(options: InjectOptions | string): Promise<InjectResponse> {
+    const { default: inject } = await import('light-my-request');
     return inject(this.handle, options);
   }
 
@@ -187,6 +198,7 @@ export class HttpKernel {
     request.headers.forEach((value, key) => {
       headers[key] = value;
     });
+    const { default: inject } = await import('light-my-request');
     const res = await inject(this.handle, {
       method: request.method as InjectOptions['method'],
       url: url.pathname + url.search,

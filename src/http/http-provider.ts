@@ -1,7 +1,10 @@
+import { existsSync } from 'node:fs';
 import { ServiceProvider } from '../container/index.js';
 import type { Application } from '../kernel/index.js';
 import { parseAppKey } from '../kernel/index.js';
 import { resolveLazy } from '../modules/index.js';
+import { EtaViewEngine, type ViewEngine } from '../view/index.js';
+import { createHttpClient, type HttpClient } from './client/index.js';
 import {
   ErrorAggregator,
   ErrorReporterRegistry,
@@ -18,6 +21,8 @@ declare module '../container/container.js' {
     http: HttpKernel;
     'http.routes': RouteTable<CompiledRoute>;
     'http.reporters': ErrorReporterRegistry;
+    'http.client': HttpClient;
+    view: ViewEngine;
   }
 }
 
@@ -78,6 +83,23 @@ export class HttpProvider extends ServiceProvider<Application> {
       return reporters;
     });
     app.container.singleton('http.routes', () => app.make('http').routes);
+    app.container.singleton('http.client', () =>
+      createHttpClient(app.config.get('http.client' as never) ?? {}),
+    );
+    app.container.singleton('view', () => {
+      const engine = new EtaViewEngine({
+        root: `${app.paths.root}/views`,
+        cache: app.env.isProduction,
+        helpers: { appName: app.name },
+      });
+      // Each module's views answer to `<module>::name`.
+      for (const module of app.modules) {
+        const folder = module.manifest.views ?? 'views';
+        const dir = `${module.dir}/${folder}`;
+        if (existsSync(dir)) engine.addNamespace(module.manifest.name, dir);
+      }
+      return engine;
+    });
     app.container.singleton('http', () => {
       const config = settings(app);
       const trust = createTrustResolver(config.trustProxy);
@@ -91,6 +113,8 @@ export class HttpProvider extends ServiceProvider<Application> {
         reporters,
         ...(key ? { cookieSecrets: [parseAppKey(key)] } : {}),
         controllerFactory: (controller) => app.container.make(controller as never),
+        views: () => app.make('view'),
+        httpClient: () => app.make('http.client'),
       });
     });
   }
@@ -110,8 +134,9 @@ export class HttpProvider extends ServiceProvider<Application> {
   override async start(): Promise<void> {
     const kernel = this.app.make('http');
     // Compose every route now that all providers have registered their middleware.
-    kernel.build();
-    if (this.app.environment !== 'http') return;
+    const serving = this.app.environment === 'http';
+    const table = kernel.build({ deferCompile: serving });
+    if (!serving) return;
     const config = settings(this.app);
     this.#server = new HttpServer(kernel.handle, {
       port: config.port,
@@ -128,6 +153,8 @@ export class HttpProvider extends ServiceProvider<Application> {
       shutdown: () => this.app.shutdown('fatal error'),
     });
     const { url } = await this.#server.listen();
+    // The tree matcher serves the first requests; generate the fast matcher once idle.
+    setTimeout(() => table.optimize(), 50).unref();
     this.app.readyMessages.push(`HTTP listening on ${url}`);
   }
 

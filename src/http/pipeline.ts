@@ -205,7 +205,12 @@ export function composeChain(
       const proceed: Next = () => {
         if (called) return Promise.reject(new E_NEXT_CALLED_TWICE(label));
         called = true;
-        return Promise.resolve(next(ctx));
+        // `next` may be synchronous: a throw must still reach `next().catch(...)`.
+        try {
+          return Promise.resolve(next(ctx));
+        } catch (error) {
+          return Promise.reject(error);
+        }
       };
       await fn(ctx, proceed);
     };

@@ -5,7 +5,6 @@ import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type SerializeOptions, serialize } from 'cookie';
-import mime from 'mime-types';
 import { E_FILE_NOT_FOUND, E_PATH_TRAVERSAL } from './errors.js';
 
 export interface CookieOptions extends SerializeOptions {
@@ -214,6 +213,8 @@ export class ResponseBuilder {
     if (!info?.isFile()) throw new E_FILE_NOT_FOUND(path);
     const res = this.res;
     res.statusCode = this.#status;
+    // mime-types loads a large database: only file responses pay for it.
+    const { default: mime } = await import('mime-types');
     res.setHeader('content-type', withCharset(mime.lookup(full) || 'application/octet-stream'));
     res.setHeader('content-length', info.size);
     res.setHeader('last-modified', info.mtime.toUTCString());

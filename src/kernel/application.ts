@@ -43,6 +43,11 @@ export interface ApplicationOptions {
   /** App config files already loaded (bundled builds), namespace → values. */
   appConfig?: Record<string, Record<string, unknown>>;
   /**
+   * `appConfig` is the compiled merge of module and app config (`var/cache/config.json`):
+   * module config files are not imported again.
+   */
+  configCompiled?: boolean;
+  /**
    * Framework providers (HTTP, database, ...) registered before every module's providers,
    * so modules can extend them. The CLI and the testing helpers pass Keel's defaults.
    */
@@ -206,16 +211,20 @@ export class Application implements ProviderHost {
       ];
       const schemas: Record<string, unknown> = {};
       for (const module of enabled) {
+        if (module.manifest.configSchema) {
+          schemas[module.manifest.name] = module.manifest.configSchema;
+        }
+        // Compiled config already merged every module's config: no need to import them.
+        if (options.configCompiled) continue;
         const values = await resolveLazy(module.manifest.config);
-        if (values)
+        if (values) {
           layers.push({
             name: `module:${module.manifest.name}`,
             values: { [module.manifest.name]: values },
           });
-        if (module.manifest.configSchema)
-          schemas[module.manifest.name] = module.manifest.configSchema;
+        }
       }
-      layers.push({ name: 'app', values: appConfig });
+      layers.push({ name: options.configCompiled ? 'compiled' : 'app', values: appConfig });
       return ConfigRepository.build({ layers, schemas: schemas as never, env });
     });
 

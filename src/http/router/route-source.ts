@@ -34,7 +34,8 @@ function isInternal(file: string): boolean {
  */
 export function captureSource(): string | undefined {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 30;
+  // The caller is a few frames up; formatting a long stack for 500 routes costs boot time.
+  Error.stackTraceLimit = 10;
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = limit;
   for (const line of stack.split('\n').slice(1)) {

@@ -1,0 +1,380 @@
+import { request as httpRequest } from 'node:http';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Container } from '../container/index.js';
+import { createNullLogger } from '../kernel/index.js';
+import { defineError } from '../support/index.js';
+import type { HttpContext } from './context.js';
+import { type ErrorEvent, ErrorReporterRegistry } from './errors/index.js';
+import { toWebRequest } from './fetch-adapter.js';
+import { createHttpApp, type HttpApp } from './http-app.js';
+import { HttpKernel } from './http-kernel.js';
+
+const E_ORDER_LOCKED = defineError('E_ORDER_LOCKED', (id: string) => `Order ${id} is locked`, {
+  status: 423,
+  help: 'Unlock the order first.',
+});
+
+function kernel(options: Partial<ConstructorParameters<typeof HttpKernel>[0]> = {}): HttpKernel {
+  return new HttpKernel({ container: new Container(), logger: createNullLogger(), ...options });
+}
+
+const listening: HttpApp[] = [];
+afterEach(async () => {
+  await Promise.all(listening.splice(0).map((app) => app.close()));
+});
+
+describe('404 and 405', () => {
+  it('answers an unknown path with 404 problem+json', async () => {
+    const app = await createHttpApp();
+    app.router.get('/known', () => 'x');
+    const res = await app.inject('/unknown/path?token=secret');
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+    const problem = res.json();
+    expect(problem).toMatchObject({
+      status: 404,
+      code: 'E_ROUTE_NOT_FOUND',
+      instance: '/unknown/path',
+      requestId: res.headers['x-request-id'],
+    });
+    expect(res.payload).not.toContain('secret');
+  });
+
+  it('answers a known path with the wrong method with 405 and an Allow header', async () => {
+    const app = await createHttpApp();
+    app.router.get('/items', () => []);
+    app.router.post('/items', () => ({}));
+    const res = await app.inject({ method: 'DELETE', url: '/items' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD, POST, OPTIONS');
+    expect(res.json()).toMatchObject({
+      status: 405,
+      code: 'E_METHOD_NOT_ALLOWED',
+      allow: ['GET', 'HEAD', 'POST', 'OPTIONS'],
+    });
+  });
+
+  it('answers OPTIONS itself with 204 and Allow, unless a route declares OPTIONS', async () => {
+    const app = await createHttpApp();
+    const handler = vi.fn(() => 'ok');
+    app.router.put('/items/:id', handler);
+    app.router.options('/custom', (ctx: HttpContext) => {
+      ctx.setHeader('allow', 'GET');
+      return 'custom options';
+    });
+    const res = await app.inject({ method: 'OPTIONS', url: '/items/3' });
+    expect(res.statusCode).toBe(204);
+    expect(res.headers.allow).toBe('PUT, OPTIONS');
+    expect(res.payload).toBe('');
+    expect(handler).not.toHaveBeenCalled();
+    const custom = await app.inject({ method: 'OPTIONS', url: '/custom' });
+    expect(custom.statusCode).toBe(200);
+    expect(custom.payload).toBe('custom options');
+  });
+});
+
+describe('HEAD', () => {
+  it('answers HEAD on GET routes with the GET headers and no body, over a real socket', async () => {
+    const app = await createHttpApp();
+    listening.push(app);
+    let runs = 0;
+    app.router.get('/report', (ctx: HttpContext) => {
+      runs++;
+      ctx.setHeader('x-rows', '3');
+      return { rows: [1, 2, 3] };
+    });
+    const { url } = await app.listen({ port: 0 });
+    const get = await fetch(`${url}/report`);
+    const head = await fetch(`${url}/report`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(head.headers.get('x-rows')).toBe('3');
+    expect(await head.text()).toBe('');
+    expect(await get.json()).toEqual({ rows: [1, 2, 3] });
+    expect(runs).toBe(2);
+  });
+});
+
+describe('errors', () => {
+  it('cuts the connection when an error happens after the head was sent', async () => {
+    const app = await createHttpApp();
+    listening.push(app);
+    app.router.get('/half', async (ctx: HttpContext) => {
+      ctx.res.writeHead(200, { 'content-type': 'text/plain' });
+      ctx.res.write('partial ');
+      await new Promise((r) => setTimeout(r, 10));
+      throw new Error('failed mid-stream');
+    });
+    const { port } = await app.listen({ port: 0 });
+    const outcome = await new Promise<{ status?: number; body: string; error?: string }>(
+      (resolve) => {
+        let body = '';
+        const req = httpRequest({ port, host: '127.0.0.1', path: '/half' }, (res) => {
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          res.on('error', (error) =>
+            resolve({ status: res.statusCode, body, error: error.message }),
+          );
+          res.on('end', () => resolve({ status: res.statusCode, body }));
+        });
+        req.on('error', (error) => resolve({ body, error: error.message }));
+        req.end();
+      },
+    );
+    expect(outcome.status).toBe(200);
+    expect(outcome.body).toBe('partial ');
+    // The client must see a truncated response, never a clean end.
+    expect(outcome.error).toBe('aborted');
+  });
+
+  it('hides details of server errors outside debug', async () => {
+    const app = await createHttpApp();
+    app.router.get('/boom', () => {
+      throw new Error('password=hunter2 in SQL');
+    });
+    app.router.get('/locked', () => {
+      throw new E_ORDER_LOCKED('A-1');
+    });
+    const res = await app.inject('/boom');
+    expect(res.statusCode).toBe(500);
+    const problem = res.json();
+    expect(problem).toEqual({
+      type: 'about:blank',
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'Internal Server Error',
+      instance: '/boom',
+      code: 'E_INTERNAL_SERVER_ERROR',
+      requestId: res.headers['x-request-id'],
+    });
+    expect(res.payload).not.toContain('hunter2');
+    // A 4xx KeelError says what went wrong, but no help or stack.
+    const locked = await app.inject('/locked');
+    expect(locked.statusCode).toBe(423);
+    expect(locked.json()).toMatchObject({ code: 'E_ORDER_LOCKED', detail: 'Order A-1 is locked' });
+    expect(locked.json().stack).toBeUndefined();
+    expect(locked.json().help).toBeUndefined();
+  });
+
+  it('shows message, help and stack in debug', async () => {
+    const app = await createHttpApp({ debug: true });
+    app.router.get('/boom', () => {
+      throw new Error('password=hunter2 in SQL', { cause: new Error('socket closed') });
+    });
+    app.router.get('/locked', () => {
+      throw new E_ORDER_LOCKED('A-1');
+    });
+    const problem = (await app.inject('/boom')).json();
+    expect(problem.status).toBe(500);
+    expect(problem.detail).toBe('password=hunter2 in SQL');
+    expect(problem.stack).toEqual(expect.arrayContaining([expect.stringContaining('at ')]));
+    expect(problem.cause).toEqual([expect.objectContaining({ message: 'socket closed' })]);
+    const locked = (await app.inject('/locked')).json();
+    expect(locked.help).toBe('Unlock the order first.');
+  });
+
+  it('reports errors with the request and the answered status', async () => {
+    const events: ErrorEvent[] = [];
+    const reporters = new ErrorReporterRegistry({ logger: createNullLogger() });
+    reporters.add((event) => {
+      events.push(event);
+    });
+    const k = kernel({ reporters });
+    k.router.get('/users/:id', () => {
+      throw new Error('db down');
+    });
+    const res = await k.inject({ url: '/users/9', headers: { 'x-request-id': 'rep-1' } });
+    expect(res.statusCode).toBe(500);
+    expect(events).toEqual([
+      expect.objectContaining({
+        status: 500,
+        requestId: 'rep-1',
+        method: 'GET',
+        path: '/users/9',
+        route: '/users/:id',
+      }),
+    ]);
+    expect((events[0]!.error as Error).message).toBe('db down');
+    // 404s stay under the default reporting threshold.
+    await k.inject('/nowhere');
+    expect(events).toHaveLength(1);
+  });
+});
+
+describe('kernel routes', () => {
+  it('serves routes of module routers added with addRoutes()', async () => {
+    const k = kernel();
+    const catalog = k.createRouter('catalog');
+    catalog.get('/products', () => ['p1']).name('products.index');
+    k.addRoutes(catalog);
+    k.router.get('/health', () => ({ ok: true }));
+    const list = k.routes.list();
+    expect(list.map((r) => [r.path, r.module])).toEqual([
+      ['/health', 'app'],
+      ['/products', 'catalog'],
+    ]);
+    expect((await k.inject('/products')).json()).toEqual(['p1']);
+  });
+
+  it('builds controller instances through the controller factory', async () => {
+    class Greeter {
+      constructor(readonly greeting: string) {}
+      hello(ctx: HttpContext) {
+        return { message: `${this.greeting}, ${ctx.params.name}` };
+      }
+    }
+    const factory = vi.fn(() => new Greeter('Bonjour'));
+    const k = kernel({ controllerFactory: factory as never });
+    k.router.get('/hello/:name', [Greeter, 'hello']);
+    expect((await k.inject('/hello/Ada')).json()).toEqual({ message: 'Bonjour, Ada' });
+    expect((await k.inject('/hello/Bob')).json()).toEqual({ message: 'Bonjour, Bob' });
+    expect(factory).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('fetch(Request)', () => {
+  async function fetchApp(): Promise<HttpApp> {
+    const app = await createHttpApp();
+    app.router.get('/items', (ctx: HttpContext) => {
+      ctx.cookie('a', '1').cookie('b', '2');
+      ctx.setHeader('x-host', ctx.header('host') ?? '');
+      return { q: ctx.query.q ?? null, accept: ctx.header('accept') };
+    });
+    app.router.post('/echo', async (ctx: HttpContext) => {
+      ctx.status(201);
+      return { got: await ctx.body() };
+    });
+    app.router.delete('/items/:id', () => undefined);
+    return app;
+  }
+
+  it('returns a web Response with status, headers (every Set-Cookie) and body', async () => {
+    const app = await fetchApp();
+    const res = await app.fetch(
+      new Request('http://shop.test:8080/items?q=tea', { headers: { accept: 'application/json' } }),
+    );
+    expect(res).toBeInstanceOf(Response);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(res.headers.get('x-host')).toBe('shop.test:8080');
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.getSetCookie()).toEqual([
+      'a=1; Path=/; HttpOnly; SameSite=Lax',
+      'b=2; Path=/; HttpOnly; SameSite=Lax',
+    ]);
+    expect(await res.json()).toEqual({ q: 'tea', accept: 'application/json' });
+  });
+
+  it('passes a request body through and answers HEAD and 204 without a body', async () => {
+    const app = await fetchApp();
+    const posted = await app.fetch(
+      new Request('http://localhost/echo', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ n: 1 }),
+      }),
+    );
+    expect(posted.status).toBe(201);
+    expect(await posted.json()).toEqual({ got: { n: 1 } });
+    const head = await app.fetch(new Request('http://localhost/items', { method: 'HEAD' }));
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(head.body).toBeNull();
+    const deleted = await app.fetch(new Request('http://localhost/items/1', { method: 'DELETE' }));
+    expect(deleted.status).toBe(204);
+    expect(deleted.body).toBeNull();
+    const missing = await app.fetch(new Request('http://localhost/none'));
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect((await missing.json()).code).toBe('E_ROUTE_NOT_FOUND');
+  });
+});
+
+describe('mounted fetch handlers', () => {
+  const legacy = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const headers = new Headers({ 'content-type': 'application/json' });
+    headers.append('set-cookie', 'l1=a');
+    headers.append('set-cookie', 'l2=b');
+    return new Response(
+      JSON.stringify({
+        method: request.method,
+        path: url.pathname,
+        search: url.search,
+        host: url.host,
+        tag: request.headers.get('x-tag'),
+        body: request.method === 'GET' || request.method === 'HEAD' ? null : await request.text(),
+      }),
+      { status: request.method === 'POST' ? 201 : 200, headers },
+    );
+  };
+
+  it('strips the prefix and serves every method, passing bodies through', async () => {
+    const app = await createHttpApp();
+    app.router.mount('/legacy', legacy);
+    app.router.get('/native', () => 'native');
+    const get = await app.inject({
+      url: '/legacy/orders/7?full=1',
+      headers: { host: 'erp.test', 'x-tag': 't1' },
+    });
+    expect(get.statusCode).toBe(200);
+    expect(get.json()).toEqual({
+      method: 'GET',
+      path: '/orders/7',
+      search: '?full=1',
+      host: 'erp.test',
+      tag: 't1',
+      body: null,
+    });
+    expect(get.headers['set-cookie']).toEqual(['l1=a', 'l2=b']);
+    const root = await app.inject('/legacy');
+    expect(root.json().path).toBe('/');
+    const post = await app.inject({
+      method: 'POST',
+      url: '/legacy/orders',
+      payload: 'name=tea&qty=2',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(post.statusCode).toBe(201);
+    expect(post.json()).toMatchObject({ method: 'POST', path: '/orders', body: 'name=tea&qty=2' });
+    expect((await app.inject('/native')).payload).toBe('native');
+  });
+
+  it('strips a group prefix too, and serves through fetch() and a real socket', async () => {
+    const app = await createHttpApp();
+    listening.push(app);
+    app.router.group({ prefix: '/v1' }, (r) => r.mount('/old', legacy));
+    const viaFetch = await app.fetch(
+      new Request('http://localhost/v1/old/a', { method: 'PUT', body: 'payload' }),
+    );
+    expect(await viaFetch.json()).toMatchObject({ method: 'PUT', path: '/a', body: 'payload' });
+    const { url } = await app.listen({ port: 0 });
+    const big = 'x'.repeat(200_000);
+    const res = await fetch(`${url}/v1/old/upload`, { method: 'POST', body: big });
+    expect(res.status).toBe(201);
+    const out = (await res.json()) as { path: string; body: string };
+    expect(out.path).toBe('/upload');
+    expect(out.body.length).toBe(200_000);
+  });
+});
+
+describe('toWebRequest', () => {
+  it('keeps repeated headers, drops the prefix and falls back to localhost without a Host', () => {
+    const ctx = {
+      method: 'GET',
+      path: '/api/r',
+      search: 'x=1',
+      headers: { 'x-multi': ['a', 'b'], 'x-one': '1', 'x-none': undefined },
+      header: () => undefined,
+    } as unknown as HttpContext;
+    const request = toWebRequest(ctx, '/api');
+    expect(request.url).toBe('http://localhost/r?x=1');
+    expect(request.headers.get('x-multi')).toBe('a, b');
+    expect(request.headers.get('x-one')).toBe('1');
+    expect(request.headers.has('x-none')).toBe(false);
+    expect(request.body).toBeNull();
+    expect(toWebRequest(ctx, '/other').url).toBe('http://localhost/api/r?x=1');
+  });
+});
