@@ -249,6 +249,35 @@ describe('next() misuse and middleware errors', () => {
     expect(handler).not.toHaveBeenCalled();
   });
 
+  it('lets next().catch() handle errors of synchronous and asynchronous handlers alike', async () => {
+    const app = await createHttpApp();
+    app.middleware.use((ctx, next) =>
+      next().catch((error: Error) => ctx.json({ caught: error.message }, 418)),
+    );
+    app.router.get('/sync', () => {
+      throw new Error('sync');
+    });
+    app.router.get('/async', async () => {
+      throw new Error('async');
+    });
+    for (const kind of ['sync', 'async']) {
+      const res = await app.inject(`/${kind}`);
+      expect(res.statusCode).toBe(418);
+      expect(res.json()).toEqual({ caught: kind });
+    }
+  });
+
+  it('awaits a web Response returned by a validated route before finishing', async () => {
+    const app = await createHttpApp();
+    app.router
+      .post('/export', () => new Response('a,b\n', { status: 201, headers: { 'x-kind': 'csv' } }))
+      .validate({ body: z.object({ format: z.literal('csv') }) });
+    const res = await app.inject({ method: 'POST', url: '/export', payload: { format: 'csv' } });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['x-kind']).toBe('csv');
+    expect(res.payload).toBe('a,b\n');
+  });
+
   it('turns synchronous throws from a handler without middleware into problem+json', async () => {
     const app = await createHttpApp();
     app.router.get('/sync', () => abort(409, 'Already exists'));

@@ -1,0 +1,152 @@
+import { fileURLToPath } from 'node:url';
+import { createTestApp, type TestApp } from 'keel/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+describe('demo ERP', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp(root, { processEnv: { APP_ENV: 'test' } });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('boots catalog, inventory and orders in dependency order', () => {
+    expect(t.app.modules.map((m) => m.manifest.name)).toEqual(['catalog', 'inventory', 'orders']);
+    expect(t.app.config.get('orders.approvalThreshold')).toBe(5000);
+    expect(t.app.config.get('catalog.currency')).toBe('EUR');
+  });
+
+  it('lists products and opens stock for them through the inventory listener', async () => {
+    const products = await t.inject({ method: 'GET', url: '/api/catalog/products' });
+    expect(products.statusCode).toBe(200);
+    expect(products.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(products.json().data.map((p: { sku: string }) => p.sku)).toEqual([
+      'CHAIR-01',
+      'DESK-01',
+    ]);
+    const levels = await t.inject('/api/inventory/levels');
+    expect(levels.json().data).toEqual([
+      { sku: 'CHAIR-01', onHand: 20 },
+      { sku: 'DESK-01', onHand: 20 },
+    ]);
+  });
+
+  it('creates, reads, updates and deletes a product', async () => {
+    const created = await t.inject({
+      method: 'POST',
+      url: '/api/catalog/products',
+      payload: { sku: 'LAMP-01', name: 'Desk lamp', price: 3_900 },
+    });
+    expect(created.statusCode).toBe(201);
+    expect((await t.inject('/api/catalog/products/LAMP-01')).json()).toMatchObject({
+      name: 'Desk lamp',
+    });
+    const updated = await t.inject({
+      method: 'PATCH',
+      url: '/api/catalog/products/LAMP-01',
+      payload: { price: 4_200 },
+    });
+    expect(updated.json()).toMatchObject({ sku: 'LAMP-01', price: 4_200 });
+    const duplicate = await t.inject({
+      method: 'POST',
+      url: '/api/catalog/products',
+      payload: { sku: 'LAMP-01', name: 'Again', price: 1 },
+    });
+    expect(duplicate.statusCode).toBe(409);
+    expect(duplicate.json()).toMatchObject({ code: 'E_PRODUCT_EXISTS', status: 409 });
+    expect(
+      (await t.inject({ method: 'DELETE', url: '/api/catalog/products/LAMP-01' })).statusCode,
+    ).toBe(204);
+    const gone = await t.inject('/api/catalog/products/LAMP-01');
+    expect(gone.statusCode).toBe(404);
+    expect(gone.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+  });
+
+  it('places an order, reserving stock, and flags large ones for approval', async () => {
+    const small = await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      payload: { lines: [{ sku: 'CHAIR-01', quantity: 0 + 1 }] },
+    });
+    expect(small.statusCode).toBe(201);
+    expect(small.json()).toMatchObject({ total: 12_900, status: 'awaiting-approval' });
+    expect((await t.inject('/api/inventory/levels')).json().data[0]).toEqual({
+      sku: 'CHAIR-01',
+      onHand: 19,
+    });
+  });
+
+  it('rejects invalid orders with every field error and moves no stock', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      payload: { lines: [{ sku: '', quantity: -1 }, { sku: 'DESK-01' }] },
+    });
+    expect(res.statusCode).toBe(422);
+    const body = res.json();
+    expect(body.status).toBe(422);
+    expect(body.errors.map((e: { path: string }) => e.path)).toEqual([
+      'body.lines.0.sku',
+      'body.lines.0.quantity',
+      'body.lines.1.quantity',
+    ]);
+    const tooMany = await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      payload: {
+        lines: [
+          { sku: 'CHAIR-01', quantity: 5 },
+          { sku: 'DESK-01', quantity: 999 },
+        ],
+      },
+    });
+    expect(tooMany.statusCode).toBe(409);
+    expect(tooMany.json().code).toBe('E_INSUFFICIENT_STOCK');
+    // All or nothing: the first line's stock did not move either.
+    expect((await t.inject('/api/inventory/levels')).json().data[0]).toEqual({
+      sku: 'CHAIR-01',
+      onHand: 20,
+    });
+  });
+
+  it('refuses malformed and hostile bodies with problem+json', async () => {
+    const malformed = await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"lines": [',
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json().code).toBe('E_MALFORMED_JSON');
+    const poisoned = await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"lines":[],"__proto__":{"admin":true}}',
+    });
+    expect(poisoned.statusCode).toBe(400);
+    expect(poisoned.json().code).toBe('E_PROTOTYPE_POISONING');
+    const wrongType = await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<order/>',
+    });
+    expect(wrongType.statusCode).toBe(415);
+    const notFound = await t.inject('/api/nope');
+    expect(notFound.statusCode).toBe(404);
+    const wrongMethod = await t.inject({ method: 'PUT', url: '/api/orders' });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers.allow).toContain('POST');
+  });
+
+  it('serves the same pipeline through fetch()', async () => {
+    const res = await t.fetch(new Request('http://erp.test/api/catalog/products'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(((await res.json()) as { currency: string }).currency).toBe('EUR');
+  });
+});
