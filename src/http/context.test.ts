@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { Container } from '../container/index.js';
 import { createLogger, createNullLogger } from '../kernel/index.js';
@@ -11,6 +11,12 @@ import { HttpKernel } from './http-kernel.js';
 import { signCookieValue } from './response.js';
 
 let app: HttpApp;
+
+/** True when a lazy getter hands back the same object on a second read. */
+function cachedOnce(read: () => unknown): boolean {
+  const first = read();
+  return read() === first;
+}
 let handled = 0;
 
 beforeAll(async () => {
@@ -27,8 +33,8 @@ beforeAll(async () => {
     missing: ctx.header('x-missing') ?? null,
     custom: ctx.headers['x-custom'],
     cookies: ctx.cookies,
-    sameCookies: ctx.cookies === ctx.cookies,
-    sameQuery: ctx.query === ctx.query,
+    sameCookies: cachedOnce(() => ctx.cookies),
+    sameQuery: cachedOnce(() => ctx.query),
   }));
   r.get('/id', (ctx: HttpContext) => ({ id: ctx.requestId, again: ctx.requestId }));
   r.get('/ip', (ctx: HttpContext) => ({ ip: ctx.ip }));
@@ -239,7 +245,7 @@ describe('request-scoped container', () => {
         id: unit.id,
         same: ctx.container.make(UnitOfWork) === unit,
         ctx: ctx.container.make('ctx' as never) === ctx,
-        scope: ctx.container === ctx.container,
+        scope: cachedOnce(() => ctx.container),
         clock: (ctx.container.make('clock' as never) as { now: number }).now,
       };
     });

@@ -288,7 +288,7 @@ describe('fetch(Request)', () => {
     const missing = await app.fetch(new Request('http://localhost/none'));
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
-    expect((await missing.json()).code).toBe('E_ROUTE_NOT_FOUND');
+    expect(((await missing.json()) as { code: string }).code).toBe('E_ROUTE_NOT_FOUND');
   });
 });
 
