@@ -211,9 +211,17 @@ export class HttpContext extends ResponseBuilder {
     await Promise.allSettled([scope?.dispose(), body?.cleanup()]);
   }
 
-  /** True when the body reader was created (uploads may need cleanup). */
+  /**
+   * True when something must be released after the response: a request scope, or a
+   * multipart body whose uploads sit in temp files. JSON and form bodies need nothing.
+   */
   get hasResources(): boolean {
-    return this.#scope !== undefined || this.#body !== undefined;
+    if (this.#scope !== undefined) return true;
+    if (this.#body === undefined) return false;
+    const type = this.req.headers['content-type'];
+    return (
+      type !== undefined && type.charCodeAt(0) === 109 /* m */ && type.startsWith('multipart/')
+    );
   }
 
   /** Signed cookie secrets for `ResponseBuilder.cookie(..., { signed: true })`. */

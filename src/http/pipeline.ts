@@ -200,7 +200,9 @@ export function composeChain(
   for (let i = fns.length - 1; i >= 0; i--) {
     const fn = fns[i]!;
     const next = chain;
-    chain = async (ctx) => {
+    // No async wrapper per layer: the middleware's own promise is the layer's result, so a
+    // chain of N middleware costs N promises, not 2N.
+    chain = (ctx) => {
       let called = false;
       const proceed: Next = () => {
         if (called) return Promise.reject(new E_NEXT_CALLED_TWICE(label));
@@ -212,7 +214,8 @@ export function composeChain(
           return Promise.reject(error);
         }
       };
-      await fn(ctx, proceed);
+      const out = fn(ctx, proceed);
+      return out instanceof Promise ? (out as Promise<void>) : undefined;
     };
   }
   return chain;

@@ -306,24 +306,16 @@ function collectPlain(req: IncomingMessage, options: PumpOptions): Promise<Buffe
     const chunks: Buffer[] = [];
     let bytes = 0;
     let settled = false;
-    const timer =
+    const stopDeadline =
       timeoutMs > 0
-        ? setTimeout(() => fail(new E_BODY_TIMEOUT(timeoutMs, bytes), false), timeoutMs)
+        ? watchDeadline(timeoutMs, () => fail(new E_BODY_TIMEOUT(timeoutMs, bytes), false))
         : undefined;
-    timer?.unref();
 
-    function cleanup(): void {
-      settled = true;
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('aborted', onAborted);
-      req.off('error', onAborted);
-      req.off('close', onClose);
-    }
     function fail(error: Error, drain = true): void {
       if (settled) return;
-      cleanup();
+      settled = true;
+      stopDeadline?.();
+      req.off('data', onData);
       abandonRequest(req, drain, declared === undefined ? undefined : declared - bytes);
       reject(error);
     }
@@ -335,21 +327,58 @@ function collectPlain(req: IncomingMessage, options: PumpOptions): Promise<Buffe
       }
       chunks.push(chunk);
     }
-    function onEnd(): void {
-      if (settled) return;
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
-    }
-    function onAborted(): void {
-      fail(new E_BODY_ABORTED());
-    }
-    function onClose(): void {
-      if (!req.complete) fail(new E_BODY_ABORTED());
-    }
+    // On success the listeners are left on the finished request rather than removed one by
+    // one: nothing emits on it any more but 'close', which finds the read settled.
     req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('aborted', onAborted);
-    req.on('error', onAborted);
-    req.on('close', onClose);
+    req.once('end', () => {
+      if (settled) return;
+      settled = true;
+      stopDeadline?.();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+    });
+    req.once('error', () => fail(new E_BODY_ABORTED()));
+    req.once('close', () => {
+      if (!req.complete) fail(new E_BODY_ABORTED());
+    });
   });
+}
+
+/**
+ * Body deadlines. Short ones get their own timer; long ones (the 30 s default) share one
+ * sweeper ticking every second, so a request body costs a Set insert instead of a timer
+ * object on Node's timer lists. A long deadline fires up to a second late.
+ */
+const SHARED_DEADLINE_MIN_MS = 2_000;
+const deadlines = new Set<{ at: number; fire: () => void }>();
+let sweeper: NodeJS.Timeout | undefined;
+
+function watchDeadline(ms: number, fire: () => void): () => void {
+  if (ms < SHARED_DEADLINE_MIN_MS) {
+    const timer = setTimeout(fire, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
+  const entry = { at: Date.now() + ms, fire };
+  deadlines.add(entry);
+  if (!sweeper) {
+    sweeper = setInterval(sweep, 1_000);
+    sweeper.unref();
+  }
+  return () => {
+    deadlines.delete(entry);
+  };
+}
+
+function sweep(): void {
+  const now = Date.now();
+  for (const entry of deadlines) {
+    if (entry.at <= now) {
+      deadlines.delete(entry);
+      entry.fire();
+    }
+  }
+  if (deadlines.size === 0 && sweeper) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
 }
