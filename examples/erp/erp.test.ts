@@ -143,6 +143,17 @@ describe('demo ERP', () => {
     expect(wrongMethod.headers.allow).toContain('POST');
   });
 
+  it('serves decorated controller routes discovered in the module', async () => {
+    await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      payload: { lines: [{ sku: 'DESK-01', quantity: 1 }] },
+    });
+    const res = await t.inject('/api/reports/orders?status=awaiting-approval');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ count: 1, total: 49_900, awaitingApproval: 1 });
+  });
+
   it('serves the same pipeline through fetch()', async () => {
     const res = await t.fetch(new Request('http://erp.test/api/catalog/products'));
     expect(res.status).toBe(200);

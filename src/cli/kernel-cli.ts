@@ -166,6 +166,10 @@ export async function runCli(options: RunCliOptions): Promise<number> {
   };
 
   const name = firstCommandToken(argv);
+  const workers = workersOption(argv);
+  if ((name === 'serve' || name === 'start') && workers !== undefined && workers !== 1) {
+    return serveCluster(options, workers);
+  }
   const needsModuleCommands = name === undefined || name === 'help' || !registry.has(name);
   try {
     if (needsModuleCommands && (options.bundle || hasApp(global.cwd))) {
@@ -319,4 +323,55 @@ export async function runCli(options: RunCliOptions): Promise<number> {
 /** True when `dir` contains an application. */
 export function isAppDir(dir: string): boolean {
   return existsSync(dir) && hasApp(dir);
+}
+
+/** The value of `--workers N` / `--workers=N` (`auto` → one per CPU), if given. */
+function workersOption(argv: string[]): number | 'auto' | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    const value =
+      token === '--workers'
+        ? argv[i + 1]
+        : token.startsWith('--workers=')
+          ? token.slice(10)
+          : undefined;
+    if (value === undefined) continue;
+    if (value === 'auto') return 'auto';
+    const n = Number(value);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  }
+  return undefined;
+}
+
+function withoutWorkers(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--workers') {
+      i++;
+      continue;
+    }
+    if (argv[i]!.startsWith('--workers=')) continue;
+    out.push(argv[i]!);
+  }
+  return out;
+}
+
+/**
+ * `keel serve --workers N`: the primary supervises N workers (restarting crashed ones); each
+ * worker runs the ordinary `serve` and shares the listening port through node:cluster.
+ */
+async function serveCluster(options: RunCliOptions, workers: number | 'auto'): Promise<number> {
+  const [{ runCluster }, { createLogger }] = await Promise.all([
+    import('../http/server/index.js'),
+    import('../kernel/index.js'),
+  ]);
+  let code = 0;
+  await runCluster({
+    workers,
+    logger: createLogger({ name: 'keel-cluster', pretty: Boolean(process.stdout.isTTY) }),
+    start: async () => {
+      code = await runCli({ ...options, argv: withoutWorkers(options.argv) });
+    },
+  });
+  return code;
 }

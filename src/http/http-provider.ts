@@ -13,7 +13,12 @@ import {
 } from './errors/index.js';
 import { HttpKernel } from './http-kernel.js';
 import type { CompiledRoute } from './pipeline.js';
-import type { Router, RouteTable } from './router/index.js';
+import {
+  discoverControllers,
+  type Router,
+  type RouteTable,
+  registerControllers,
+} from './router/index.js';
 import { createTrustResolver, HttpServer } from './server/index.js';
 
 declare module '../container/container.js' {
@@ -126,6 +131,18 @@ export class HttpProvider extends ServiceProvider<Application> {
       if (typeof routes !== 'function') continue;
       const router = kernel.createRouter(module.manifest.name);
       await (routes as RoutesDefinition)(router, this.app);
+      kernel.addRoutes(router);
+    }
+    // Decorated controllers (`@Controller`, `@Get`, ...) in each module's controllers/ folder.
+    for (const module of this.app.modules) {
+      const dir = `${module.dir}/controllers`;
+      if (!existsSync(dir)) continue;
+      const controllers = await discoverControllers(dir);
+      if (controllers.length === 0) continue;
+      const router = kernel.createRouter(module.manifest.name);
+      registerControllers(router, controllers, (controller) =>
+        this.app.container.make(controller as never),
+      );
       kernel.addRoutes(router);
     }
     this.app.addArtifact('routes', () => kernel.routes.list().map((route) => ({ ...route })));

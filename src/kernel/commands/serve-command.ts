@@ -13,6 +13,12 @@ export const serveCommand = defineCommand<Application>({
   environment: 'http',
   needs: 'started',
   longRunning: true,
+  options: [
+    {
+      flags: '--workers <n>',
+      description: 'run N worker processes (node:cluster), or "auto" for one per CPU',
+    },
+  ],
   handle({ app, ui }) {
     const modules = app.modules.map((m) => `${m.manifest.name}@${m.manifest.version}`).join(', ');
     ui.success(`${app.name} is running (${app.env.appEnv}, pid ${process.pid})`);
