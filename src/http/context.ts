@@ -29,6 +29,10 @@ export interface ContextServices {
   httpClient?: () => HttpClient;
 }
 
+// Shared empty defaults: most requests never fill them, so they are not allocated per request.
+const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
+const NO_INPUT = Object.freeze({}) as HttpContext['validated'];
+
 // An incoming X-Request-Id is echoed only when it is short and plain, so it cannot inject
 // into logs or headers.
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -53,9 +57,8 @@ export class HttpContext extends ResponseBuilder {
   /** The matched route; undefined for 404/405. */
   route: CompiledRoute | undefined;
   /** Validated input when the route declares schemas. */
-  validated: { params?: unknown; query?: unknown; body?: unknown; headers?: unknown } = {};
-  /** Request-scoped values (middleware → handler), e.g. the authenticated user. */
-  readonly state: Record<string, unknown> = {};
+  validated: { params?: unknown; query?: unknown; body?: unknown; headers?: unknown } = NO_INPUT;
+  #state: Record<string, unknown> | undefined;
   readonly #services: ContextServices;
   #query: QueryObject | undefined;
   #cookies: CookieMap | undefined;
@@ -75,7 +78,13 @@ export class HttpContext extends ResponseBuilder {
     const q = url.indexOf('?');
     this.path = q === -1 ? url : url.slice(0, q);
     this.search = q === -1 ? '' : url.slice(q + 1);
-    this.params = {};
+    this.params = NO_PARAMS;
+  }
+
+  /** Request-scoped values (middleware → handler), e.g. the authenticated user. */
+  get state(): Record<string, unknown> {
+    this.#state ??= {};
+    return this.#state;
   }
 
   get headers(): IncomingHttpHeaders {

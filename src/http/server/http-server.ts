@@ -63,7 +63,6 @@ export class HttpServer {
   /** Sockets answered on `clientError`: their requests never reach the listener. */
   readonly #rejected = new WeakSet<Duplex>();
   /** In-flight responses per connection. */
-  readonly #pending = new WeakMap<Duplex, Set<ServerResponse>>();
   /** Requests seen per connection, for `maxRequestsPerSocket`. */
   readonly #served = new WeakMap<Duplex, number>();
   #state: State = 'idle';
@@ -198,28 +197,21 @@ export class HttpServer {
     this.#sockets.add(socket);
     socket.once('close', () => {
       this.#sockets.delete(socket);
-      // A response queued behind a pipelined one never gets 'close' if the socket dies first.
-      for (const res of this.#pending.get(socket) ?? []) this.#inFlight.delete(res);
+      // A response queued behind a pipelined one never gets 'close' if the socket dies
+      // first. Scanning the in-flight set on a connection's close (not per request) keeps
+      // requests free of per-socket bookkeeping.
+      if (this.#inFlight.size === 0) return;
+      for (const res of this.#inFlight) if (res.req?.socket === socket) this.#inFlight.delete(res);
     });
   };
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket;
     this.#inFlight.add(res);
-    let pending = this.#pending.get(socket);
-    if (pending === undefined) {
-      pending = new Set<ServerResponse>();
-      this.#pending.set(socket, pending);
-    }
-    pending.add(res);
-    const queued = pending;
-    // One listener per response ('close' follows 'finish'), to keep the per-request cost low.
-    res.once('close', () => {
-      this.#inFlight.delete(res);
-      queued.delete(res);
-      if (res.writableFinished && mustCloseConnection(req) && !socket.destroyed)
-        socket.destroySoon();
-    });
+    // One shared listener per response ('close' follows 'finish'), no closure per request:
+    // the in-flight set travels on the response.
+    (res as TrackedResponse)[kInFlight] = this.#inFlight;
+    res.on('close', onResponseClose);
     // Node announces `Connection: close` on the last allowed request but keeps the socket
     // open for a client that ignores it; making the response the last closes it for real.
     const max = this.#options.maxRequestsPerSocket;
@@ -321,4 +313,14 @@ function toListenAddress(info: AddressInfo): ListenAddress {
       ? `[${info.address}]`
       : info.address;
   return { port: info.port, host: info.address, url: `http://${shown}:${info.port}` };
+}
+
+const kInFlight = Symbol('keel.inFlight');
+type TrackedResponse = ServerResponse & { [kInFlight]?: Set<ServerResponse> };
+
+function onResponseClose(this: TrackedResponse): void {
+  this[kInFlight]?.delete(this);
+  const req = this.req;
+  const socket = req?.socket;
+  if (this.writableFinished && socket && !socket.destroyed && mustCloseConnection(req)) socket.destroySoon();
 }
