@@ -151,16 +151,17 @@ export class HttpContext extends ResponseBuilder {
   }
 
   /** The parsed body: JSON value, form fields, text, bytes, or multipart fields. */
-  async body<T = unknown>(): Promise<T> {
-    const parsed = await this.bodyReader.parse();
-    const value =
-      parsed.kind === 'none'
-        ? undefined
-        : parsed.kind === 'multipart'
-          ? parsed.fields
-          : parsed.data;
-    this.#bodyValue = value;
-    return value as T;
+  body<T = unknown>(): Promise<T> {
+    return this.bodyReader.parse().then((parsed) => {
+      const value =
+        parsed.kind === 'none'
+          ? undefined
+          : parsed.kind === 'multipart'
+            ? parsed.fields
+            : parsed.data;
+      this.#bodyValue = value;
+      return value as T;
+    });
   }
 
   /**

@@ -171,18 +171,32 @@ function compileHandler(record: RouteRecord): (ctx: HttpContext) => void | Promi
   }
   const validate = createRequestValidator(schemas);
   const needsBody = schemas.body !== undefined;
-  return async (ctx) => {
-    const body = needsBody ? await ctx.body() : undefined;
-    const input = { params: ctx.params, query: ctx.query, body, headers: ctx.headers };
-    const validated = validate(input);
-    ctx.validated = (
-      validated instanceof Promise ? await validated : validated
-    ) as HttpContext['validated'];
-    const result = await handler(ctx);
-    // Awaited: a web Response or stream is written asynchronously, and the kernel must not
-    // answer 204 (or miss an error) before it is.
-    if (!ctx.sent) await writeResult(ctx, result);
+  // Validated routes avoid async frames too: one promise for the body (when the route has
+  // a body schema), then validation, handler and writer run synchronously when they can.
+  const respond = (ctx: HttpContext): void | Promise<void> => {
+    const result = handler(ctx);
+    if (result instanceof Promise) return result.then((value) => writeUnlessSent(ctx, value));
+    return writeUnlessSent(ctx, result);
   };
+  const check = (ctx: HttpContext, body: unknown): void | Promise<void> => {
+    const validated = validate({
+      params: ctx.params,
+      query: ctx.query,
+      body,
+      headers: ctx.headers,
+    });
+    if (validated instanceof Promise) {
+      return validated.then((value) => {
+        ctx.validated = value as HttpContext['validated'];
+        return respond(ctx);
+      });
+    }
+    ctx.validated = validated as HttpContext['validated'];
+    return respond(ctx);
+  };
+  return needsBody
+    ? (ctx) => ctx.body().then((body) => check(ctx, body))
+    : (ctx) => check(ctx, undefined);
 }
 
 function writeUnlessSent(ctx: HttpContext, value: unknown): void | Promise<void> {

@@ -103,6 +103,21 @@ export async function decodeBody(
   headers: IncomingHttpHeaders,
   options: ResolvedBodyOptions,
 ): Promise<ParsedBody> {
+  if (plan.kind === 'multipart' && bytes.length > 0) {
+    return parseMultipartFrom(headers, options, (sink) => {
+      sink.end(bytes);
+      return finished(sink);
+    });
+  }
+  return decodeBufferedBody(plan, bytes, options);
+}
+
+/** {@link decodeBody} for every kind but multipart, synchronously (no promise per body). */
+export function decodeBufferedBody(
+  plan: BodyPlan,
+  bytes: Buffer,
+  options: ResolvedBodyOptions,
+): ParsedBody {
   if (bytes.length === 0) return NO_BODY;
   switch (plan.kind) {
     case 'json':
@@ -116,11 +131,8 @@ export async function decodeBody(
       return { kind: 'text', data: bytes.toString(plan.encoding) };
     case 'raw':
       return { kind: 'raw', data: bytes };
-    case 'multipart':
-      return parseMultipartFrom(headers, options, (sink) => {
-        sink.end(bytes);
-        return finished(sink);
-      });
+    default:
+      throw new TypeError(`decodeBufferedBody cannot decode ${plan.kind}`);
   }
 }
 

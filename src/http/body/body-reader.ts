@@ -6,7 +6,9 @@ import {
   resolveBodyOptions,
 } from './body-options.js';
 import {
+  type BodyPlan,
   decodeBody,
+  decodeBufferedBody,
   NO_BODY,
   type ParsedBody,
   parseMultipartRequest,
@@ -83,19 +85,33 @@ export class BodyReader {
     });
   }
 
-  async #parse(): Promise<ParsedBody> {
+  #parse(): Promise<ParsedBody> {
     const req = this.#req;
-    if (this.#bytes ? (await this.#bytes).length === 0 : !hasBody(req)) return NO_BODY;
-    const plan = planOrRefuse(req, this.#options);
-    let body: ParsedBody;
-    if (!this.#bytes && plan.kind === 'multipart') {
+    if (this.#bytes)
+      return this.#bytes.then((bytes) => (bytes.length === 0 ? NO_BODY : this.#decode(bytes)));
+    if (!hasBody(req)) return Promise.resolve(NO_BODY);
+    let plan: BodyPlan;
+    try {
+      plan = planOrRefuse(req, this.#options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (plan.kind === 'multipart') {
       // Uploads stream to disk rather than sit in memory, so their bytes are not kept.
       this.#streamed = true;
-      body = await parseMultipartRequest(req, this.#options);
-    } else {
-      this.#bytes ??= this.#read(plan.kind);
-      body = await decodeBody(plan, await this.#bytes, req.headers, this.#options);
+      return parseMultipartRequest(req, this.#options).then((body) => {
+        if (body.kind === 'multipart') this.#files = body.files;
+        return body;
+      });
     }
+    // Buffered kinds: one promise for the bytes, then a synchronous decode.
+    this.#bytes = this.#read(plan.kind);
+    return this.#bytes.then((bytes) => decodeBufferedBody(plan, bytes, this.#options));
+  }
+
+  async #decode(bytes: Buffer): Promise<ParsedBody> {
+    const plan = planOrRefuse(this.#req, this.#options);
+    const body = await decodeBody(plan, bytes, this.#req.headers, this.#options);
     if (body.kind === 'multipart') this.#files = body.files;
     return body;
   }

@@ -276,14 +276,13 @@ export async function readBody(
 }
 
 /** {@link readBody} with resolved options; used by the parsers. */
-export async function collectBody(req: IncomingMessage, options: PumpOptions): Promise<Buffer> {
-  if (!hasBody(req)) return Buffer.alloc(0);
+export function collectBody(req: IncomingMessage, options: PumpOptions): Promise<Buffer> {
+  if (!hasBody(req)) return Promise.resolve(Buffer.alloc(0));
   // Most bodies are not compressed: read them with plain listeners. A stream pipeline per
   // request (Transform, Writable, AbortSignal) costs several times the parsing itself.
   if (req.headers['content-encoding'] === undefined) return collectPlain(req, options);
   const sink = new BufferSink();
-  await pumpBody(req, sink, options);
-  return sink.toBuffer();
+  return pumpBody(req, sink, options).then(() => sink.toBuffer());
 }
 
 /**

@@ -322,5 +322,6 @@ function onResponseClose(this: TrackedResponse): void {
   this[kInFlight]?.delete(this);
   const req = this.req;
   const socket = req?.socket;
-  if (this.writableFinished && socket && !socket.destroyed && mustCloseConnection(req)) socket.destroySoon();
+  if (this.writableFinished && socket && !socket.destroyed && mustCloseConnection(req))
+    socket.destroySoon();
 }
