@@ -246,6 +246,15 @@ export async function runCli(options: RunCliOptions): Promise<number> {
         options: commandOptions,
         ui,
         verbose: global.verbose,
+        processEnv,
+        createApp: (extra = {}) =>
+          Application.create({
+            root: global.cwd,
+            environment: 'console',
+            processEnv,
+            providers: frameworkProviders,
+            ...extra,
+          }),
       };
       const code = (await def.handle(ctx)) ?? 0;
       if (def.longRunning && target) {

@@ -1,4 +1,5 @@
 import type { Awaitable } from '../support/index.js';
+import type { Application, ApplicationOptions } from './application.js';
 
 /** How much of the application a command needs before it runs. */
 export type CommandNeeds = 'nothing' | 'created' | 'registered' | 'booted' | 'started';
@@ -48,6 +49,16 @@ export interface CommandContext<App = unknown> {
   readonly options: Record<string, unknown>;
   readonly ui: CommandUI;
   readonly verbose: boolean;
+  /**
+   * Create the application the way `keel serve` does (framework providers, the CLI's env),
+   * for commands with `needs: 'nothing'` that decide themselves when and how to boot.
+   * Provided by the CLI; absent when a command's `handle` is called directly.
+   */
+  readonly createApp?: (
+    options?: Partial<Omit<ApplicationOptions, 'root'>>,
+  ) => Promise<Application>;
+  /** The environment variables the CLI was run with. */
+  readonly processEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A CLI command, from the framework, a module manifest or the app definition. */

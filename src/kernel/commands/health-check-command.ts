@@ -1,7 +1,6 @@
 import { constants, existsSync } from 'node:fs';
 import { access, readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { frameworkProviders } from '../../cli/framework-providers.js';
 import {
   ARTIFACT_FORMAT,
   ARTIFACT_NAMES,
@@ -22,6 +21,7 @@ import { isKeelError } from '../../support/index.js';
 import { loadAppDefinition } from '../app-loader.js';
 import { type AppPaths, resolveAppPaths } from '../app-paths.js';
 import { Application } from '../application.js';
+import type { CommandContext } from '../command.js';
 import { type CommandUI, defineCommand } from '../command.js';
 import type { AppDefinition } from '../define-app.js';
 import {
@@ -62,12 +62,15 @@ export interface HealthReport {
 export interface HealthCheckOptions {
   /** The process environment to read; `process.env` by default. */
   processEnv?: Record<string, string | undefined>;
+  /** The CLI's application factory (framework providers included), for the boot check. */
+  createApp?: CommandContext['createApp'];
 }
 
 /** What the checks share: each one adds to it what the later ones need. */
 interface Probe {
   root: string;
   processEnv: Record<string, string | undefined>;
+  createApp?: CommandContext['createApp'];
   definition?: AppDefinition;
   paths: AppPaths;
   appEnv: AppEnv;
@@ -94,6 +97,7 @@ export async function runHealthChecks(
   const probe: Probe = {
     root: resolve(root),
     processEnv: options.processEnv ?? process.env,
+    ...(options.createApp ? { createApp: options.createApp } : {}),
     paths: resolveAppPaths(root),
     appEnv: 'development',
     raw: {},
@@ -358,15 +362,15 @@ async function checkBoot(probe: Probe): Promise<HealthCheckResult | undefined> {
       ...(probe.definition.modules ? { modules: probe.definition.modules } : {}),
       ...(probe.definition.config ? { config: probe.definition.config } : {}),
     });
-    app = await Application.create({
-      root: probe.root,
-      environment: 'console',
+    const extra = {
       processEnv: probe.processEnv,
-      providers: frameworkProviders,
       // A report prints nothing but itself, whatever providers log while booting.
       logger: createNullLogger(),
       ...plan.options,
-    });
+    };
+    app = probe.createApp
+      ? await probe.createApp(extra)
+      : await Application.create({ root: probe.root, environment: 'console', ...extra });
     await app.boot();
     return {
       name: 'boot',
@@ -439,8 +443,11 @@ export const healthCheckCommand = defineCommand({
     'Check env, APP_KEY, var folders, compiled caches, modules and boot; exit 1 on failure',
   needs: 'nothing',
   json: true,
-  async handle({ cwd, ui }) {
-    const report = await runHealthChecks(cwd);
+  async handle({ cwd, ui, createApp, processEnv }) {
+    const report = await runHealthChecks(cwd, {
+      ...(createApp ? { createApp } : {}),
+      ...(processEnv ? { processEnv: { ...processEnv } } : {}),
+    });
     ui.output(report, () => render(ui, report));
     return report.ok ? 0 : 1;
   },

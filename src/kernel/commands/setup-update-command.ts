@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { frameworkProviders } from '../../cli/framework-providers.js';
 import { clearCompiled } from '../../compiler/commands/index.js';
 import { ARTIFACT_NAMES, compileApp } from '../../compiler/index.js';
 import type { SetupStep } from '../../modules/index.js';
@@ -244,7 +243,7 @@ export const setupUpdateCommand = defineCommand({
     { flags: '--skip-cache', description: 'keep the compiled artifacts instead of clearing them' },
     { flags: '--skip-compile', description: 'do not write the compiled artifacts' },
   ],
-  async handle({ cwd, options, ui }) {
+  async handle({ cwd, options, ui, createApp }) {
     const settings: SetupUpdateOptions = {
       dryRun: Boolean(options.dryRun),
       skipHooks: Boolean(options.skipHooks),
@@ -264,15 +263,16 @@ export const setupUpdateCommand = defineCommand({
     }
 
     // A dry run writes no .env, so the app is created as if it had been written.
-    const app = await Application.create({
-      root: cwd,
-      environment: 'console',
-      // The same framework providers as \`keel compile\`, so the artifacts are the same.
-      providers: frameworkProviders,
+    // A dry run writes no .env, so the app is created as if it had been written. The CLI's
+    // factory includes the framework providers, so the artifacts equal `keel compile`'s.
+    const extra = {
       ...(target && settings.dryRun ? { env: { APP_ENV: target } } : {}),
       // stdout carries the JSON summary alone: what hooks and providers log goes to stderr.
       ...(ui.json ? { logger: createLogger({ name: 'keel', destination: process.stderr }) } : {}),
-    });
+    };
+    const app = createApp
+      ? await createApp(extra)
+      : await Application.create({ root: cwd, environment: 'console', ...extra });
     try {
       // Hooks may use any service, so a real run boots; a dry run runs no hook and boots nothing.
       if (!settings.dryRun) await app.boot();

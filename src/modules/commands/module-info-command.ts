@@ -60,8 +60,8 @@ export const moduleInfoCommand = defineCommand({
   json: true,
   // Loaded inside (and booted only for its listeners), so a broken app still gets answers.
   needs: 'nothing',
-  async handle({ cwd, args, ui }) {
-    const workspace = await openModuleWorkspace(cwd, { json: ui.json });
+  async handle({ cwd, args, ui, createApp }) {
+    const workspace = await openModuleWorkspace(cwd, { json: ui.json, createApp });
     try {
       const module = workspace.manager.get(String(args.name));
       const { manifest } = module;

@@ -50,8 +50,8 @@ export const moduleListCommand = defineCommand({
   // listed (with its problems) instead of failing the command.
   needs: 'nothing',
   json: true,
-  async handle({ cwd, ui }) {
-    const workspace = await openModuleWorkspace(cwd, { json: ui.json });
+  async handle({ cwd, ui, createApp }) {
+    const workspace = await openModuleWorkspace(cwd, { json: ui.json, createApp });
     try {
       const statuses = await workspace.manager.list();
       const problems = moduleProblems(workspace.discovered, statuses);

@@ -67,9 +67,9 @@ function toggleCommand(action: 'enable' | 'disable'): CommandDefinition {
     json: true,
     // Loaded inside, so that a module which stops the application from loading can be disabled.
     needs: 'nothing',
-    async handle({ cwd, args, options, ui }: CommandContext) {
+    async handle({ cwd, args, options, ui, createApp }: CommandContext) {
       const name = String(args.name);
-      const workspace = await openModuleWorkspace(cwd, { json: ui.json });
+      const workspace = await openModuleWorkspace(cwd, { json: ui.json, createApp });
       try {
         const toggle = {
           cascade: Boolean(options.cascade),

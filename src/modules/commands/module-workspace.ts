@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { frameworkProviders } from '../../cli/framework-providers.js';
+import type { CommandContext } from '../../kernel/command.js';
 import {
   type AppDefinition,
   Application,
@@ -46,6 +46,8 @@ export interface ModuleWorkspace {
 export interface ModuleWorkspaceOptions {
   /** Send the application's log lines to stderr, so stdout holds only JSON output. */
   json?: boolean;
+  /** How to create the application: the CLI's `ctx.createApp` (framework providers included). */
+  createApp?: CommandContext['createApp'];
 }
 
 /** Open the application in `root` for the module commands (see {@link ModuleWorkspace}). */
@@ -56,15 +58,14 @@ export async function openModuleWorkspace(
   let app: Application | undefined;
   let appError: unknown;
   try {
-    app = await Application.create({
-      root,
-      environment: 'console',
-      // The same framework providers as \`keel serve\`, so hooks and listings see the real app.
-      providers: frameworkProviders,
-      ...(options.json
-        ? { logger: createLogger({ name: 'keel', destination: process.stderr }) }
-        : {}),
-    });
+    const extra = options.json
+      ? { logger: createLogger({ name: 'keel', destination: process.stderr }) }
+      : {};
+    // The CLI's factory boots with the same framework providers as `keel serve`, so hooks
+    // and listings see the real app.
+    app = options.createApp
+      ? await options.createApp(extra)
+      : await Application.create({ root, environment: 'console', ...extra });
   } catch (error) {
     appError = error;
   }
