@@ -380,6 +380,10 @@ async function serveCluster(options: RunCliOptions, workers: number | 'auto'): P
     logger: createLogger({ name: 'keel-cluster', pretty: Boolean(process.stdout.isTTY) }),
     start: async () => {
       code = await runCli({ ...options, argv: withoutWorkers(options.argv) });
+      // A worker's IPC channel keeps it alive after its server closed: let go of it so the
+      // worker exits with the command's code and the primary sees a clean stop.
+      process.exitCode = code;
+      process.disconnect?.();
     },
   });
   return code;
