@@ -378,3 +378,24 @@ describe('toWebRequest', () => {
     expect(toWebRequest(ctx, '/other').url).toBe('http://localhost/api/r?x=1');
   });
 });
+
+describe('global body options', () => {
+  it('apply to every route, with a route’s own limits winning', async () => {
+    const kernel = new HttpKernel({
+      container: new Container(),
+      logger: createNullLogger(),
+      body: { limits: { json: 16 } },
+    });
+    kernel.router.post('/small', async (ctx) => ({ got: await ctx.body() }));
+    kernel.router
+      .post('/large', async (ctx) => ({ got: await ctx.body() }))
+      .body({ limits: { json: 1024 } });
+    const payload = { text: 'more than sixteen bytes' };
+    const small = await kernel.inject({ method: 'POST', url: '/small', payload });
+    expect(small.statusCode).toBe(413);
+    expect(small.json().code).toBe('E_BODY_TOO_LARGE');
+    const large = await kernel.inject({ method: 'POST', url: '/large', payload });
+    expect(large.statusCode).toBe(200);
+    expect(large.json()).toEqual({ got: payload });
+  });
+});

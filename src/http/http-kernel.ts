@@ -3,8 +3,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import type { Container } from '../container/index.js';
 import type { Logger } from '../kernel/index.js';
+import { deepMerge } from '../support/index.js';
 import type { ViewEngine } from '../view/index.js';
-import { mustCloseConnection } from './body/index.js';
+import { type BodyOptions, mustCloseConnection } from './body/index.js';
 import type { HttpClient } from './client/index.js';
 import { type ContextServices, HttpContext } from './context.js';
 import type { ErrorReporterRegistry } from './errors/index.js';
@@ -23,6 +24,8 @@ export interface HttpKernelOptions {
   reporters?: ErrorReporterRegistry;
   views?: () => ViewEngine;
   httpClient?: () => HttpClient;
+  /** Body limits and deadline for every route; a route's own `.body({...})` wins per key. */
+  body?: BodyOptions;
   /** Build a controller instance for resource and decorator routes (the container by default). */
   controllerFactory?: (controller: new (...args: never[]) => unknown) => unknown;
 }
@@ -39,6 +42,7 @@ export class HttpKernel {
   readonly #services: ContextServices;
   readonly #debug: boolean;
   readonly #reporters: ErrorReporterRegistry | undefined;
+  readonly #body: BodyOptions | undefined;
   #table: RouteTable<CompiledRoute> | undefined;
 
   readonly #controllerFactory: HttpKernelOptions['controllerFactory'];
@@ -55,6 +59,7 @@ export class HttpKernel {
       ...(options.httpClient ? { httpClient: options.httpClient } : {}),
     };
     this.#debug = options.debug ?? false;
+    this.#body = options.body;
     this.#reporters = options.reporters;
   }
 
@@ -74,7 +79,18 @@ export class HttpKernel {
 
   /** Compose every route's pipeline and build the lookup table. Call once, at boot. */
   build(options: { deferCompile?: boolean } = {}): RouteTable<CompiledRoute> {
-    const records = [...this.#records, ...this.router.routes()];
+    const global = this.#body;
+    const records = [...this.#records, ...this.router.routes()].map((record) =>
+      global
+        ? {
+            ...record,
+            body: deepMerge(
+              global as Record<string, unknown>,
+              record.body as Record<string, unknown> | undefined,
+            ) as BodyOptions,
+          }
+        : record,
+    );
     this.#table = new RouteTable(records, {
       compile: (record) => this.middleware.compile(record),
       ...(options.deferCompile ? { deferCompile: true } : {}),

@@ -4,6 +4,7 @@ import type { Application } from '../kernel/index.js';
 import { parseAppKey } from '../kernel/index.js';
 import { resolveLazy } from '../modules/index.js';
 import { EtaViewEngine, type ViewEngine } from '../view/index.js';
+import type { BodyOptions } from './body/index.js';
 import { createHttpClient, type HttpClient } from './client/index.js';
 import {
   ErrorAggregator,
@@ -119,6 +120,9 @@ export class HttpProvider extends ServiceProvider<Application> {
         ...(key ? { cookieSecrets: [parseAppKey(key)] } : {}),
         controllerFactory: (controller) => app.container.make(controller as never),
         views: () => app.make('view'),
+        ...(app.config.get('http.body' as never)
+          ? { body: app.config.get('http.body' as never) as BodyOptions }
+          : {}),
         httpClient: () => app.make('http.client'),
       });
     });
