@@ -67,7 +67,6 @@ export class HttpContext extends ResponseBuilder {
   #scope: Container | undefined;
   #logger: Logger | undefined;
   #body: BodyReader | undefined;
-  #bodyValue: unknown;
 
   constructor(req: IncomingMessage, res: ServerResponse, services: ContextServices) {
     super(res);
@@ -152,16 +151,7 @@ export class HttpContext extends ResponseBuilder {
 
   /** The parsed body: JSON value, form fields, text, bytes, or multipart fields. */
   body<T = unknown>(): Promise<T> {
-    return this.bodyReader.parse().then((parsed) => {
-      const value =
-        parsed.kind === 'none'
-          ? undefined
-          : parsed.kind === 'multipart'
-            ? parsed.fields
-            : parsed.data;
-      this.#bodyValue = value;
-      return value as T;
-    });
+    return this.bodyReader.value() as Promise<T>;
   }
 
   /**
@@ -178,7 +168,7 @@ export class HttpContext extends ResponseBuilder {
     if (Object.hasOwn(this.params, key)) return this.params[key] as T;
     const query = this.query;
     if (Object.hasOwn(query, key)) return query[key] as T;
-    const body = this.#bodyValue;
+    const body = this.#body?.settledValue;
     if (body && typeof body === 'object' && Object.hasOwn(body, key)) {
       return (body as Record<string, unknown>)[key] as T;
     }

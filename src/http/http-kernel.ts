@@ -34,6 +34,8 @@ export interface HttpKernelOptions {
  * The request kernel: route lookup, the route's pre-composed pipeline, the response, and
  * errors as problem+json. One instance serves the Node server, `fetch()` and `inject()`.
  */
+const kContext = Symbol('keel.context');
+
 export class HttpKernel {
   /** The application-level router; modules add their own routers with `addRoutes`. */
   readonly router: Router;
@@ -113,7 +115,9 @@ export class HttpKernel {
       const route = found.payload;
       ctx.route = route;
       if (route.terminators.length > 0) {
-        res.once('finish', () => this.#terminate(ctx, route));
+        // A shared listener (no closure per request): the context rides on the response.
+        (res as ServerResponse & { [kContext]?: HttpContext })[kContext] = ctx;
+        res.on('finish', this.#onFinish);
       }
       let out: void | Promise<void>;
       try {
@@ -152,6 +156,15 @@ export class HttpKernel {
       ctx.res.once('close', () => void ctx.dispose());
     }
   }
+
+  // Node calls 'finish' listeners with the response as `this`; one function per kernel.
+  readonly #onFinish = ((kernel: HttpKernel) =>
+    function (this: ServerResponse & { [kContext]?: HttpContext }): void {
+      const ctx = this[kContext];
+      // Once per response, even where a response emits 'finish' more than once.
+      this[kContext] = undefined;
+      if (ctx?.route) kernel.#terminate(ctx, ctx.route);
+    })(this);
 
   #terminate(ctx: HttpContext, route: CompiledRoute): void {
     for (const terminator of route.terminators) {

@@ -171,6 +171,7 @@ function compileHandler(record: RouteRecord): (ctx: HttpContext) => void | Promi
   }
   const validate = createRequestValidator(schemas);
   const needsBody = schemas.body !== undefined;
+  const needsQuery = schemas.query !== undefined;
   // Validated routes avoid async frames too: one promise for the body (when the route has
   // a body schema), then validation, handler and writer run synchronously when they can.
   const respond = (ctx: HttpContext): void | Promise<void> => {

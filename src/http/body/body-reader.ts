@@ -35,6 +35,8 @@ export class BodyReader {
   readonly #req: IncomingMessage;
   readonly #options: ResolvedBodyOptions;
   #parsed: Promise<ParsedBody> | undefined;
+  #value: Promise<unknown> | undefined;
+  #settled: unknown;
   #bytes: Promise<Buffer> | undefined;
   #streamed = false;
   #files: UploadedFile[] = [];
@@ -43,6 +45,23 @@ export class BodyReader {
   constructor(req: IncomingMessage, options?: BodyOptions) {
     this.#req = req;
     this.#options = resolveBodyOptions(options);
+  }
+
+  /**
+   * The parsed body's value (JSON value, form or multipart fields, text, bytes, or
+   * undefined): what `ctx.body()` returns, without a second promise on top of `parse()`.
+   */
+  value(): Promise<unknown> {
+    this.#value ??= this.parse().then((parsed) => {
+      this.#settled = valueOf(parsed);
+      return this.#settled;
+    });
+    return this.#value;
+  }
+
+  /** The body's value once `value()` has resolved (for synchronous lookups), else undefined. */
+  get settledValue(): unknown {
+    return this.#settled;
   }
 
   /** The parsed body; the same promise on every call. */
@@ -114,5 +133,16 @@ export class BodyReader {
     const body = await decodeBody(plan, bytes, this.#req.headers, this.#options);
     if (body.kind === 'multipart') this.#files = body.files;
     return body;
+  }
+}
+
+function valueOf(parsed: ParsedBody): unknown {
+  switch (parsed.kind) {
+    case 'none':
+      return undefined;
+    case 'multipart':
+      return parsed.fields;
+    default:
+      return parsed.data;
   }
 }
