@@ -180,9 +180,10 @@ function compileHandler(record: RouteRecord): (ctx: HttpContext) => void | Promi
     return writeUnlessSent(ctx, result);
   };
   const check = (ctx: HttpContext, body: unknown): void | Promise<void> => {
+    // The query is parsed only for routes that validate it.
     const validated = validate({
       params: ctx.params,
-      query: ctx.query,
+      query: needsQuery ? ctx.query : undefined,
       body,
       headers: ctx.headers,
     });

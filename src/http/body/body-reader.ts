@@ -53,7 +53,7 @@ export class BodyReader {
    */
   value(): Promise<unknown> {
     this.#value ??= this.parse().then((parsed) => {
-      this.#settled = valueOf(parsed);
+      this.#settled = bodyValueOf(parsed);
       return this.#settled;
     });
     return this.#value;
@@ -136,7 +136,7 @@ export class BodyReader {
   }
 }
 
-function valueOf(parsed: ParsedBody): unknown {
+function bodyValueOf(parsed: ParsedBody): unknown {
   switch (parsed.kind) {
     case 'none':
       return undefined;
