@@ -130,8 +130,12 @@ export class HttpProvider extends ServiceProvider<Application> {
 
   override async boot(): Promise<void> {
     const kernel = this.app.make('http');
-    for (const module of this.app.modules) {
-      const routes = await resolveLazy(module.manifest.routes as never);
+    // Import every module's routes at once (overlapping file reads), register in order.
+    const allRoutes = await Promise.all(
+      this.app.modules.map((m) => resolveLazy(m.manifest.routes as never)),
+    );
+    for (const [index, module] of this.app.modules.entries()) {
+      const routes = allRoutes[index];
       if (typeof routes !== 'function') continue;
       const router = kernel.createRouter(module.manifest.name);
       await (routes as RoutesDefinition)(router, this.app);

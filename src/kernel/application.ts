@@ -303,16 +303,24 @@ export class Application implements ProviderHost {
       if (this.#acceptsEnvironment(provider))
         this.#providers.add(provider as never, { module: 'keel' });
     }
-    for (const module of this.modules) {
-      const providers = (await resolveLazy(module.manifest.providers)) ?? [];
+    // Load every module's lazy parts at once (the imports overlap their file reads), then
+    // register them in dependency order.
+    const loaded = await Promise.all(
+      this.modules.map(async (module) => ({
+        module,
+        providers: (await resolveLazy(module.manifest.providers)) ?? [],
+        commands: await resolveLazy(module.manifest.commands),
+      })),
+    );
+    for (const { module, providers, commands } of loaded) {
       for (const provider of providers) {
         if (this.#acceptsEnvironment(provider)) {
           this.#providers.add(provider as never, { module: module.manifest.name });
         }
       }
-      const commands = await resolveLazy(module.manifest.commands);
-      if (commands)
+      if (commands) {
         this.#commands.push(...commands.map((c) => withModule(c, module.manifest.name)));
+      }
     }
     const appProviders = (await loadLazy(this.definition.providers)) ?? [];
     for (const provider of appProviders) {
@@ -341,8 +349,11 @@ export class Application implements ProviderHost {
       this.runtimes.get(module.manifest.name)?.transition('initializing');
     await this.#phase('booted', async () => {
       // Listeners first: a provider's boot may emit events other modules listen to.
-      for (const module of this.modules) {
-        let listeners = await resolveLazy(module.manifest.events);
+      const allListeners = await Promise.all(
+        this.modules.map((m) => resolveLazy(m.manifest.events)),
+      );
+      for (const [index, module] of this.modules.entries()) {
+        let listeners = allListeners[index];
         // events.ts may export `(app) => defineListeners({...})` to reach the container.
         if (typeof listeners === 'function')
           listeners = await (listeners as (app: Application) => unknown)(this);
