@@ -17,10 +17,16 @@ function errorFiles(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-async function catalogue(): Promise<
-  Array<{ file: string; exportName: string; code: string; help: string }>
-> {
-  const entries: Array<{ file: string; exportName: string; code: string; help: string }> = [];
+interface Entry {
+  file: string;
+  exportName: string;
+  code: string;
+  status: number;
+  help: string;
+}
+
+async function catalogue(): Promise<Entry[]> {
+  const entries: Entry[] = [];
   for (const file of errorFiles(join(root, 'src'))) {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     // A class may also be exported under a friendly alias (ValidationError); count it once,
@@ -32,17 +38,34 @@ async function catalogue(): Promise<
     for (const [exportName, value] of exports) {
       if (typeof value !== 'function' || seen.has(value)) continue;
       seen.add(value);
-      const cls = value as { code?: unknown; help?: unknown; prototype?: unknown };
+      const cls = value as {
+        code?: unknown;
+        status?: unknown;
+        help?: unknown;
+        prototype?: unknown;
+      };
       if (typeof cls.code !== 'string' || !(cls.prototype instanceof KeelError)) continue;
       entries.push({
         file: relative(root, file),
         exportName,
         code: cls.code,
+        status: Number(cls.status),
         help: String(cls.help),
       });
     }
   }
   return entries;
+}
+
+/** docs/errors.md split by error heading: code → its section's text. */
+function docSections(): Map<string, string> {
+  const doc = readFileSync(join(root, 'docs/errors.md'), 'utf8');
+  const sections = new Map<string, string>();
+  for (const part of doc.split(/^#+ (?=E_[A-Z0-9_]+$)/m).slice(1)) {
+    const code = part.slice(0, part.indexOf('\n'));
+    sections.set(code, `${part.split(/^#+ /m)[0]}\n`);
+  }
+  return sections;
 }
 
 describe('error catalogue', () => {
@@ -73,5 +96,20 @@ describe('error catalogue', () => {
         new RegExp(`^#+ ${entry.code}$`, 'm'),
       );
     }
+  });
+
+  it("gives each code's section its status and its exact help line", async () => {
+    const sections = docSections();
+    for (const entry of await catalogue()) {
+      const section = sections.get(entry.code) ?? '';
+      expect(section, `${entry.code}: status`).toContain(`- Status: ${entry.status}\n`);
+      expect(section, `${entry.code}: help`).toContain(`- Help: ${entry.help}\n`);
+    }
+  });
+
+  it('documents no code that does not exist', async () => {
+    const codes = new Set((await catalogue()).map((e) => e.code));
+    for (const code of docSections().keys())
+      expect(codes, `${code} is documented but not defined`).toContain(code);
   });
 });
