@@ -3,6 +3,7 @@
 // unreachable service is a warning (its suites skip, saying so); under CI=true it fails the
 // run, so a CI machine that lost PostgreSQL cannot pass by skipping its tests.
 import { createConnection } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 export const SERVICES = [
   { name: 'PostgreSQL', host: '127.0.0.1', port: 5432 },
@@ -10,6 +11,7 @@ export const SERVICES = [
   { name: 'Redis', host: '127.0.0.1', port: 6379 },
 ];
 
+/** Whether a TCP service answers on host:port within the timeout. */
 export function reachable({ host, port }, timeoutMs = 2000) {
   return new Promise((resolve) => {
     const socket = createConnection({ host, port });
@@ -23,19 +25,23 @@ export function reachable({ host, port }, timeoutMs = 2000) {
   });
 }
 
-const ci = process.env.CI === 'true';
-let missing = 0;
-for (const service of SERVICES) {
-  const ok = await reachable(service);
-  console.log(
-    `${ok ? '✔' : '✖'} ${service.name} ${service.host}:${service.port}${ok ? '' : ' unreachable'}`,
-  );
-  if (!ok) missing++;
+async function main() {
+  const ci = process.env.CI === 'true';
+  let missing = 0;
+  for (const service of SERVICES) {
+    const ok = await reachable(service);
+    console.log(
+      `${ok ? '✔' : '✖'} ${service.name} ${service.host}:${service.port}${ok ? '' : ' unreachable'}`,
+    );
+    if (!ok) missing++;
+  }
+  if (missing > 0 && ci) {
+    console.error(
+      `${missing} required service(s) unreachable under CI=true: failing (see .ci/run for start commands)`,
+    );
+    process.exit(1);
+  }
+  if (missing > 0) console.warn('suites needing the missing services will be skipped');
 }
-if (missing > 0 && ci) {
-  console.error(
-    `${missing} required service(s) unreachable under CI=true: failing (see .ci/run for start commands)`,
-  );
-  process.exit(1);
-}
-if (missing > 0) console.warn('suites needing the missing services will be skipped');
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();

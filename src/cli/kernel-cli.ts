@@ -285,13 +285,14 @@ export async function runCli(options: RunCliOptions): Promise<number> {
           });
           return stopCode;
         }
+        // Without signal handlers (embedding, tests) the caller stops it through `stop`.
         await new Promise<void>((done) => {
-          const timer = setInterval(() => {
-            if (target!.lifecycle.is('stopped')) {
-              clearInterval(timer);
-              done();
-            }
-          }, 20);
+          if (target!.lifecycle.is('stopped')) return done();
+          const off = target!.lifecycle.onChange((state) => {
+            if (state !== 'stopped') return;
+            off();
+            done();
+          });
         });
       }
       return code;

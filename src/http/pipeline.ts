@@ -160,25 +160,19 @@ export class MiddlewareRegistry {
 /** Validation (when the route has schemas) then the handler and the result writer. */
 function compileHandler(record: RouteRecord): (ctx: HttpContext) => void | Promise<void> {
   const handler = record.mount ? mountHandler(record.mount, record.path) : record.handler;
-  const schemas = record.schemas;
-  if (!schemas || Object.keys(schemas).length === 0) {
-    // Synchronous handlers answer without a promise: no async frame on the hot path.
-    return (ctx) => {
-      const result = handler(ctx);
-      if (result instanceof Promise) return result.then((value) => writeUnlessSent(ctx, value));
-      return writeUnlessSent(ctx, result);
-    };
-  }
-  const validate = createRequestValidator(schemas);
-  const needsBody = schemas.body !== undefined;
-  const needsQuery = schemas.query !== undefined;
-  // Validated routes avoid async frames too: one promise for the body (when the route has
-  // a body schema), then validation, handler and writer run synchronously when they can.
+  // Synchronous handlers answer without a promise: no async frame on the hot path.
   const respond = (ctx: HttpContext): void | Promise<void> => {
     const result = handler(ctx);
     if (result instanceof Promise) return result.then((value) => writeUnlessSent(ctx, value));
     return writeUnlessSent(ctx, result);
   };
+  const schemas = record.schemas;
+  if (!schemas || Object.keys(schemas).length === 0) return respond;
+  const validate = createRequestValidator(schemas);
+  const needsBody = schemas.body !== undefined;
+  const needsQuery = schemas.query !== undefined;
+  // Validated routes avoid async frames too: one promise for the body (when the route has
+  // a body schema), then validation, handler and writer run synchronously when they can.
   const check = (ctx: HttpContext, body: unknown): void | Promise<void> => {
     // The query is parsed only for routes that validate it.
     const validated = validate({

@@ -14,7 +14,6 @@ import { type AppPaths, resolveAppPaths } from './app-paths.js';
 import { BootProfiler } from './boot-profiler.js';
 import { ConfigRepository, loadConfigDir } from './config/index.js';
 import type { AppDefinition } from './define-app.js';
-import { loadLazy } from './define-app.js';
 import { type BaseEnv, baseEnvSchema, Env, loadEnvFiles, validateEnv } from './env/index.js';
 import { E_APP_FAILED, E_ILLEGAL_STATE_TRANSITION, E_SHUTDOWN_TIMEOUT } from './errors.js';
 import { type AppState, Lifecycle } from './lifecycle.js';
@@ -322,12 +321,12 @@ export class Application implements ProviderHost {
         this.#commands.push(...commands.map((c) => withModule(c, module.manifest.name)));
       }
     }
-    const appProviders = (await loadLazy(this.definition.providers)) ?? [];
+    const appProviders = (await resolveLazy(this.definition.providers)) ?? [];
     for (const provider of appProviders) {
       if (this.#acceptsEnvironment(provider))
         this.#providers.add(provider as never, { module: 'app' });
     }
-    const appCommands = (await loadLazy(this.definition.commands)) ?? [];
+    const appCommands = (await resolveLazy(this.definition.commands)) ?? [];
     this.#commands.push(...appCommands);
   }
 

@@ -1,7 +1,5 @@
-import type { Awaitable, Constructor } from '../support/index.js';
-
-/** A value, or a function that loads it lazily (so boot only loads what it uses). */
-export type LazyValue<T> = T | (() => Awaitable<T | { default: T }>);
+import type { Lazy } from '../modules/index.js';
+import type { Constructor } from '../support/index.js';
 
 /** What `keel.config.ts` default-exports. */
 export interface AppDefinition {
@@ -13,9 +11,9 @@ export interface AppDefinition {
   /** Folder holding `config/<namespace>.ts` files. Default `config`. */
   config?: string;
   /** App-level providers, registered after every module's providers. */
-  providers?: LazyValue<Constructor[]>;
+  providers?: Lazy<Constructor[]>;
   /** App-level CLI commands. */
-  commands?: LazyValue<unknown[]>;
+  commands?: Lazy<unknown[]>;
   /** Extra env keys validated at boot (a Zod object shape), merged into the base schema. */
   env?: Record<string, unknown>;
   /** Graceful shutdown deadline (ms or `'10s'`). Default 10 s. */
@@ -36,15 +34,4 @@ export interface AppDefinition {
  */
 export function defineApp<T extends AppDefinition>(definition: T): Readonly<T> {
   return Object.freeze({ ...definition });
-}
-
-/** Resolve a {@link LazyValue}. */
-export async function loadLazy<T>(value: LazyValue<T> | undefined): Promise<T | undefined> {
-  if (typeof value !== 'function') return value;
-  // A class is a function too: only zero-argument arrow/function loaders are called.
-  if (/^class[\s{]/.test(Function.prototype.toString.call(value))) return value as T;
-  const loaded = await (value as () => Awaitable<T | { default: T }>)();
-  if (loaded && typeof loaded === 'object' && 'default' in loaded)
-    return (loaded as { default: T }).default;
-  return loaded as T;
 }

@@ -17,7 +17,7 @@ export {
   defineCommand,
 } from './command.js';
 export * from './config/index.js';
-export { type AppDefinition, defineApp, type LazyValue, loadLazy } from './define-app.js';
+export { type AppDefinition, defineApp } from './define-app.js';
 export * from './env/index.js';
 export * from './errors.js';
 export { type AppState, Lifecycle } from './lifecycle.js';

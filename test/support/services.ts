@@ -1,17 +1,9 @@
-import { createConnection } from 'node:net';
+// @ts-expect-error: a plain ESM script without types
+import { reachable } from '../../scripts/check-services.mjs';
 
-/** Whether a TCP service answers. */
+/** Whether a TCP service answers (the same probe `.ci/run` uses). */
 export function serviceReachable(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return reachable({ host, port }, timeoutMs);
 }
 
 /**

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import * as errors from './errors.js';
 import * as router from './index.js';
 import { singular } from './resource-routes.js';
 
@@ -23,18 +21,6 @@ describe('keel/http router public face', () => {
       expect(router, name).toHaveProperty(name);
     }
     expect(new router.Router({ module: 'm' }).module).toBe('m');
-  });
-
-  it('documents every error code in docs/errors/router.md', () => {
-    const doc = readFileSync(new URL('../../../docs/errors/router.md', import.meta.url), 'utf8');
-    for (const [name, value] of Object.entries(errors)) {
-      const cls = value as { code: string; status: number; help: string };
-      expect(cls.code).toBe(name);
-      const section = doc.split(`\n## ${name}\n`)[1]?.split('\n## ')[0];
-      expect(section, `${name} is documented`).toBeDefined();
-      expect(section).toContain(`Status: ${cls.status}`);
-      expect(section).toContain(cls.help);
-    }
   });
 });
 
