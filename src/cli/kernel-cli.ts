@@ -224,6 +224,43 @@ export async function runCli(options: RunCliOptions): Promise<number> {
     });
   }
 
+  /**
+   * `done` resolves with the exit code once a SIGTERM/SIGINT has shut `app` down; `cancel`
+   * removes the handlers when the command fails before it is up.
+   */
+  const waitForSignal = (app: Application): { done: Promise<number>; cancel: () => void } => {
+    // Without a server socket nothing else may hold the event loop open; a pending
+    // promise does not, so keep one timer alive until the signal arrives.
+    const keepAlive = setInterval(() => {}, 2 ** 30);
+    let remove = (): void => {};
+    const done = new Promise<number>((resolve) => {
+      remove = installSignalHandlers({
+        shutdown: async (signal) => {
+          ui.info(`${signal} received, shutting down (send it again to force)`);
+          await app.shutdown(signal);
+        },
+        exit: (exitCode) => {
+          remove();
+          clearInterval(keepAlive);
+          resolve(exitCode);
+        },
+        // A second signal: the operator wants out now, whatever is still running.
+        onForced: (signal) => {
+          ui.warn('forced exit');
+          process.exit(signal === 'SIGINT' ? 130 : 143);
+        },
+        onError: (error) => printError(ui, error, global.verbose),
+      });
+    });
+    return {
+      done,
+      cancel: () => {
+        remove();
+        clearInterval(keepAlive);
+      },
+    };
+  };
+
   const execute = async (
     def: CommandDefinition,
     args: Record<string, string | string[] | undefined>,
@@ -256,35 +293,20 @@ export async function runCli(options: RunCliOptions): Promise<number> {
             ...extra,
           }),
       };
-      const code = (await def.handle(ctx)) ?? 0;
+      // Signal handlers go in before `handle` prints that the app is running, so a signal
+      // sent right after that line always gets the graceful path.
+      const stopped =
+        def.longRunning && target && options.signals !== false ? waitForSignal(target) : undefined;
+      let code: number;
+      try {
+        code = (await def.handle(ctx)) ?? 0;
+      } catch (error) {
+        stopped?.cancel();
+        throw error;
+      }
       if (def.longRunning && target) {
-        const stop = () => target!.shutdown('stop requested');
-        options.onLongRunning?.(stop);
-        if (options.signals !== false) {
-          // Without a server socket nothing else may hold the event loop open; a pending
-          // promise does not, so keep one timer alive until the signal arrives.
-          const keepAlive = setInterval(() => {}, 2 ** 30);
-          const stopCode = await new Promise<number>((done) => {
-            const remove = installSignalHandlers({
-              shutdown: async (signal) => {
-                ui.info(`${signal} received, shutting down (send it again to force)`);
-                await target!.shutdown(signal);
-              },
-              exit: (exitCode) => {
-                remove();
-                clearInterval(keepAlive);
-                done(exitCode);
-              },
-              // A second signal: the operator wants out now, whatever is still running.
-              onForced: (signal) => {
-                ui.warn('forced exit');
-                process.exit(signal === 'SIGINT' ? 130 : 143);
-              },
-              onError: (error) => printError(ui, error, global.verbose),
-            });
-          });
-          return stopCode;
-        }
+        options.onLongRunning?.(() => target!.shutdown('stop requested'));
+        if (stopped) return await stopped.done;
         // Without signal handlers (embedding, tests) the caller stops it through `stop`.
         await new Promise<void>((done) => {
           if (target!.lifecycle.is('stopped')) return done();

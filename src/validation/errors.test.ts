@@ -2,8 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { isKeelError, KeelError } from '../support/index.js';
 import { E_VALIDATION_FAILED, type FieldError, ValidationError } from './errors.js';
 
-describe('the validation error catalogue', () => {});
-
 describe('ValidationError', () => {
   const errors: FieldError[] = [
     { path: 'body.email', message: 'Invalid email address', rule: 'email', code: 'invalid_format' },
