@@ -151,6 +151,31 @@ export function confirmed<T extends object = Data>(
 }
 
 /**
+ * The `required…`/`prohibited…` × `…If`/`…Unless` rules share one shape: the field fails when
+ * its emptiness and the condition on `other` are both as given.
+ */
+function conditionalCheck<T extends object>(
+  rule: string,
+  field: Key<T>,
+  other: Key<T>,
+  condition: Condition<T>,
+  options: RuleOptions,
+  fails: { failsWhenEmpty: boolean; failsWhenHolds: boolean; message: string },
+): z.core.$ZodCheck<T> {
+  const test = condition as Condition<never>;
+  return fieldCheck<T>(
+    rule,
+    field,
+    (data) =>
+      isEmpty(data[field]) === fails.failsWhenEmpty &&
+      holds(test, data[other], data) === fails.failsWhenHolds
+        ? { message: fails.message, params: { other, value: describe(test) } }
+        : undefined,
+    options,
+  );
+}
+
+/**
  * `field` is required when `other` matches `condition` (a value, a list, or a predicate).
  *
  * @example
@@ -164,18 +189,11 @@ export function requiredIf<T extends object = Data>(
   condition: Condition<T>,
   options: RuleOptions = {},
 ): z.core.$ZodCheck<T> {
-  return fieldCheck<T>(
-    'requiredIf',
-    field,
-    (data) =>
-      isEmpty(data[field]) && holds(condition as Condition<never>, data[other], data)
-        ? {
-            message: 'Required when {other} is {value}',
-            params: { other, value: describe(condition as Condition<never>) },
-          }
-        : undefined,
-    options,
-  );
+  return conditionalCheck<T>('requiredIf', field, other, condition, options, {
+    failsWhenEmpty: true,
+    failsWhenHolds: true,
+    message: 'Required when {other} is {value}',
+  });
 }
 
 /**
@@ -192,18 +210,11 @@ export function requiredUnless<T extends object = Data>(
   condition: Condition<T>,
   options: RuleOptions = {},
 ): z.core.$ZodCheck<T> {
-  return fieldCheck<T>(
-    'requiredUnless',
-    field,
-    (data) =>
-      isEmpty(data[field]) && !holds(condition as Condition<never>, data[other], data)
-        ? {
-            message: 'Required unless {other} is {value}',
-            params: { other, value: describe(condition as Condition<never>) },
-          }
-        : undefined,
-    options,
-  );
+  return conditionalCheck<T>('requiredUnless', field, other, condition, options, {
+    failsWhenEmpty: true,
+    failsWhenHolds: false,
+    message: 'Required unless {other} is {value}',
+  });
 }
 
 function fieldList(rule: string, others: readonly string[]): void {
@@ -274,18 +285,11 @@ export function prohibitedIf<T extends object = Data>(
   condition: Condition<T>,
   options: RuleOptions = {},
 ): z.core.$ZodCheck<T> {
-  return fieldCheck<T>(
-    'prohibitedIf',
-    field,
-    (data) =>
-      !isEmpty(data[field]) && holds(condition as Condition<never>, data[other], data)
-        ? {
-            message: 'Not allowed when {other} is {value}',
-            params: { other, value: describe(condition as Condition<never>) },
-          }
-        : undefined,
-    options,
-  );
+  return conditionalCheck<T>('prohibitedIf', field, other, condition, options, {
+    failsWhenEmpty: false,
+    failsWhenHolds: true,
+    message: 'Not allowed when {other} is {value}',
+  });
 }
 
 /**
@@ -302,18 +306,11 @@ export function prohibitedUnless<T extends object = Data>(
   condition: Condition<T>,
   options: RuleOptions = {},
 ): z.core.$ZodCheck<T> {
-  return fieldCheck<T>(
-    'prohibitedUnless',
-    field,
-    (data) =>
-      !isEmpty(data[field]) && !holds(condition as Condition<never>, data[other], data)
-        ? {
-            message: 'Only allowed when {other} is {value}',
-            params: { other, value: describe(condition as Condition<never>) },
-          }
-        : undefined,
-    options,
-  );
+  return conditionalCheck<T>('prohibitedUnless', field, other, condition, options, {
+    failsWhenEmpty: false,
+    failsWhenHolds: false,
+    message: 'Only allowed when {other} is {value}',
+  });
 }
 
 type Nested = z.core.$ZodType | Readonly<Record<string, z.core.$ZodType>>;
