@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { type CompiledMode, planCompiledBoot } from '../compiler/index.js';
@@ -350,11 +349,6 @@ export async function runCli(options: RunCliOptions): Promise<number> {
   }
   if (name === undefined) return 0;
   return exitCode;
-}
-
-/** True when `dir` contains an application. */
-export function isAppDir(dir: string): boolean {
-  return existsSync(dir) && hasApp(dir);
 }
 
 /** The value of `--workers N` / `--workers=N` (`auto` → one per CPU), if given. */

@@ -39,15 +39,6 @@ export class BootProfiler {
     }
   }
 
-  measureSync<T>(kind: ProfileEntry['kind'], name: string, fn: () => T): T {
-    const start = performance.now();
-    try {
-      return fn();
-    } finally {
-      this.entries.push({ kind, name, ms: performance.now() - start });
-    }
-  }
-
   /** A human-readable table, slowest providers first within each phase. */
   format(): string {
     const lines = ['Boot profile (ms)'];
