@@ -108,7 +108,7 @@ export class HttpKernel {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const table = this.#table ?? this.build();
     const ctx = new HttpContext(req, res, this.#services);
-    res.setHeader('x-request-id', ctx.requestId);
+    ctx.setHeader('x-request-id', ctx.requestId);
     const found = table.lookup(ctx.method, ctx.path, req.headers);
     if (found.kind === 'found') {
       ctx.params = found.params;

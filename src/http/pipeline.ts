@@ -191,7 +191,7 @@ function compileHandler(record: RouteRecord): (ctx: HttpContext) => void | Promi
     return respond(ctx);
   };
   return needsBody
-    ? (ctx) => ctx.body().then((body) => check(ctx, body))
+    ? (ctx) => ctx.bodyReader.read((body) => check(ctx, body))
     : (ctx) => check(ctx, undefined);
 }
 

@@ -13,6 +13,7 @@ import { safeJoin, signCookieValue, unsignCookieValue } from './response.js';
 
 let app: HttpApp;
 let root: string;
+let lateHeaderError: string | undefined;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'keel-response-'));
@@ -93,6 +94,47 @@ beforeAll(async () => {
   );
   r.get('/throw', () => {
     throw new Error('secret detail');
+  });
+  // Buffered headers: set through the context, then written raw, queried, removed, or
+  // overtaken by an error.
+  r.get('/raw-after-buffered', (ctx: HttpContext) => {
+    ctx.setHeader('x-before', '1');
+    const res = ctx.res;
+    ctx.setHeader('x-after', '2');
+    res.statusCode = 207;
+    res.end('raw');
+  });
+  r.get('/header-queries', (ctx: HttpContext) => {
+    ctx.setHeader('X-Mixed-Case', 'v').setHeader('x-gone', 'soon').setHeader('x-num', 5);
+    ctx.removeHeader('X-GONE');
+    return {
+      mixed: ctx.getHeader('x-mixed-case'),
+      has: ctx.hasHeader('X-Mixed-Case'),
+      gone: ctx.hasHeader('x-gone'),
+      num: ctx.getHeader('x-num'),
+      missing: ctx.getHeader('x-missing') ?? null,
+    };
+  });
+  r.get('/header-injection', (ctx: HttpContext) => {
+    try {
+      ctx.setHeader('x-bad', 'a\r\nset-cookie: evil=1');
+    } catch (error) {
+      return { code: (error as NodeJS.ErrnoException).code };
+    }
+    return { code: null };
+  });
+  r.get('/headers-then-throw', (ctx: HttpContext) => {
+    ctx.setHeader('x-frame-options', 'DENY');
+    throw new Error('boom');
+  });
+  r.get('/empty-200', (ctx: HttpContext) => ctx.end());
+  r.get('/header-after-send', (ctx: HttpContext) => {
+    ctx.text('sent');
+    try {
+      ctx.setHeader('x-late', '1');
+    } catch (error) {
+      lateHeaderError = (error as NodeJS.ErrnoException).code;
+    }
   });
 });
 
@@ -219,6 +261,50 @@ describe('ResponseBuilder methods', () => {
     expect(moved.statusCode).toBe(301);
     // Already-encoded input is not double-encoded.
     expect(moved.headers.location).toBe('https://example.com/%E2%82%AC');
+  });
+});
+
+describe('buffered headers', () => {
+  it('hands buffered headers to the raw response when it is read, then writes through', async () => {
+    const res = await app.inject('/raw-after-buffered');
+    expect(res.statusCode).toBe(207);
+    expect(res.headers['x-before']).toBe('1');
+    expect(res.headers['x-after']).toBe('2');
+    expect(res.payload).toBe('raw');
+  });
+
+  it('answers getHeader/hasHeader/removeHeader case-insensitively before sending', async () => {
+    const res = await app.inject('/header-queries');
+    expect(res.json()).toEqual({ mixed: 'v', has: true, gone: false, num: 5, missing: null });
+    expect(res.headers['x-mixed-case']).toBe('v');
+    expect(res.headers['x-gone']).toBeUndefined();
+  });
+
+  it('refuses a CR/LF in a header value when it is set', async () => {
+    const res = await app.inject('/header-injection');
+    expect(res.json()).toEqual({ code: 'ERR_INVALID_CHAR' });
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('keeps headers set before an error on the problem response', async () => {
+    const res = await app.inject('/headers-then-throw');
+    expect(res.statusCode).toBe(500);
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['x-request-id']).toEqual(expect.any(String));
+    expect(res.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+  });
+
+  it('sends an empty 200 with a zero Content-Length, not chunked', async () => {
+    const res = await app.inject('/empty-200');
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-length']).toBe('0');
+    expect(res.headers['transfer-encoding']).toBeUndefined();
+  });
+
+  it('throws ERR_HTTP_HEADERS_SENT for a header set after sending', async () => {
+    const res = await app.inject('/header-after-send');
+    expect(res.payload).toBe('sent');
+    expect(lateHeaderError).toBe('ERR_HTTP_HEADERS_SENT');
   });
 });
 

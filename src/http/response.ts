@@ -1,7 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { OutgoingHttpHeader, ServerResponse } from 'node:http';
+import {
+  type OutgoingHttpHeader,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+  validateHeaderName,
+  validateHeaderValue,
+} from 'node:http';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { type SerializeOptions, serialize } from 'cookie';
@@ -52,16 +58,32 @@ export function unsignCookieValue(
 }
 
 /**
- * The response half of the context. Methods write through to Node's ServerResponse; each
- * text type carries its charset, and `X-Powered-By` is never sent.
+ * The response half of the context. Headers set through it are buffered and go out with
+ * the status line in one `writeHead` (Node's per-header bookkeeping costs more than the
+ * rest of a small JSON response). Reading `ctx.res` hands the buffered headers over to the
+ * Node response first, so code that writes to it directly still sends them. Each text type
+ * carries its charset, and `X-Powered-By` is never sent.
  */
 export class ResponseBuilder {
-  readonly res: ServerResponse;
+  readonly #res: ServerResponse;
   #status = 200;
   #cookies: string[] | undefined;
+  /** Headers not yet on the Node response, by lower-case name. */
+  #pending: OutgoingHttpHeaders | undefined;
+  /** Once the raw response was handed out, headers go straight to it. */
+  #direct = false;
 
   constructor(res: ServerResponse) {
-    this.res = res;
+    this.#res = res;
+  }
+
+  /**
+   * The Node response. Reading it moves the buffered headers onto it, so direct writes
+   * (`ctx.res.write(...)`, piping) carry them; later `setHeader` calls write through.
+   */
+  get res(): ServerResponse {
+    if (!this.#direct) this.#handOver();
+    return this.#res;
   }
 
   protected cookieSecrets(): readonly Buffer[] | undefined {
@@ -70,7 +92,7 @@ export class ResponseBuilder {
 
   /** True once the response head was written. */
   get sent(): boolean {
-    return this.res.headersSent || this.res.writableEnded;
+    return this.#res.headersSent || this.#res.writableEnded;
   }
 
   get statusCode(): number {
@@ -83,9 +105,39 @@ export class ResponseBuilder {
     return this;
   }
 
-  /** Set a response header. */
+  /**
+   * Set a response header. Names and values are checked at once (a CR/LF in a value
+   * throws here, not when the response is sent); a repeated name replaces the value.
+   */
   setHeader(name: string, value: OutgoingHttpHeader): this {
-    this.res.setHeader(name, value);
+    if (this.#direct || this.#res.headersSent) {
+      this.#res.setHeader(name, value);
+      return this;
+    }
+    validateHeaderName(name);
+    validateHeaderValue(name, value as string);
+    this.#pending ??= {};
+    this.#pending[name.toLowerCase()] = value;
+    return this;
+  }
+
+  /** A header set for this response (buffered or already on the Node response). */
+  getHeader(name: string): OutgoingHttpHeader | undefined {
+    const key = name.toLowerCase();
+    const pending = this.#pending;
+    if (pending !== undefined && Object.hasOwn(pending, key)) return pending[key];
+    const value = this.#res.getHeader(key);
+    return typeof value === 'number' ? String(value) : value;
+  }
+
+  hasHeader(name: string): boolean {
+    return this.getHeader(name) !== undefined;
+  }
+
+  removeHeader(name: string): this {
+    const key = name.toLowerCase();
+    if (this.#pending !== undefined) delete this.#pending[key];
+    if (!this.#res.headersSent) this.#res.removeHeader(key);
     return this;
   }
 
@@ -101,8 +153,7 @@ export class ResponseBuilder {
     const header = serialize(name, stored, { path: '/', httpOnly: true, sameSite: 'lax', ...rest });
     this.#cookies ??= [];
     this.#cookies.push(header);
-    this.res.setHeader('set-cookie', this.#cookies);
-    return this;
+    return this.setHeader('set-cookie', this.#cookies);
   }
 
   /** Expire a cookie. */
@@ -112,10 +163,7 @@ export class ResponseBuilder {
 
   /** Send JSON. */
   json(data: unknown, status?: number): void {
-    const body = JSON.stringify(data) ?? 'null';
-    this.res.statusCode = status ?? this.#status;
-    this.res.setHeader('content-type', JSON_TYPE);
-    this.res.end(body);
+    this.#send(status ?? this.#status, JSON_TYPE, JSON.stringify(data) ?? 'null');
   }
 
   /**
@@ -127,29 +175,64 @@ export class ResponseBuilder {
   }
 
   text(body: string, status?: number): void {
-    this.res.statusCode = status ?? this.#status;
-    this.res.setHeader('content-type', TEXT);
-    this.res.end(body);
+    this.#send(status ?? this.#status, TEXT, body);
   }
 
   html(body: string, status?: number): void {
-    this.res.statusCode = status ?? this.#status;
-    this.res.setHeader('content-type', HTML);
-    this.res.end(body);
+    this.#send(status ?? this.#status, HTML, body);
+  }
+
+  /** Send `body` (bytes or text) with `contentType` unless one was set. */
+  send(body: string | Uint8Array, contentType: string, status?: number): void {
+    this.#send(status ?? this.#status, this.getHeader('content-type') ?? contentType, body);
   }
 
   /** 204 No Content. */
   noContent(): void {
-    this.res.statusCode = 204;
-    this.res.end();
+    this.#send(204, undefined, undefined);
+  }
+
+  /** End the response without a body, with the status set by `status()` (200 by default). */
+  end(): void {
+    this.#send(this.#status, undefined, undefined);
   }
 
   /** Redirect (302 by default; 301/303/307/308 accepted). */
   redirect(location: string, status = 302): void {
-    this.res.statusCode = status;
-    this.res.setHeader('location', encodeURI(decodeURISafe(location)));
-    this.res.setHeader('content-type', TEXT);
-    this.res.end(`Redirecting to ${location}`);
+    this.setHeader('location', encodeURI(decodeURISafe(location)));
+    this.#send(status, TEXT, `Redirecting to ${location}`);
+  }
+
+  /** Status line, buffered headers and body in one write. */
+  #send(
+    status: number,
+    contentType: OutgoingHttpHeader | undefined,
+    body: string | Uint8Array | undefined,
+  ): void {
+    const res = this.#res;
+    const headers = this.#pending ?? {};
+    this.#pending = undefined;
+    if (contentType !== undefined) headers['content-type'] = contentType;
+    // Written before `end()`, the head must carry the length itself (else Node chunks).
+    if (status !== 204 && status !== 304 && status >= 200) {
+      headers['content-length'] =
+        body === undefined
+          ? 0
+          : typeof body === 'string'
+            ? Buffer.byteLength(body)
+            : body.byteLength;
+    }
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  /** Move the buffered headers onto the Node response (before it is written to directly). */
+  #handOver(): void {
+    this.#direct = true;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending === undefined || this.#res.headersSent) return;
+    for (const name in pending) this.#res.setHeader(name, pending[name]!);
   }
 
   /** Pipe a readable stream with the given content type. */

@@ -10,8 +10,7 @@ import type { HttpContext } from './context.js';
 export function writeResult(ctx: HttpContext, result: unknown): void | Promise<void> {
   if (result === undefined || result === null) {
     if (ctx.statusCode !== 200) {
-      ctx.res.statusCode = ctx.statusCode;
-      ctx.res.end();
+      ctx.end();
       return;
     }
     ctx.noContent();
@@ -23,10 +22,7 @@ export function writeResult(ctx: HttpContext, result: unknown): void | Promise<v
     return;
   }
   if (Buffer.isBuffer(result) || result instanceof Uint8Array) {
-    ctx.res.statusCode = ctx.statusCode;
-    if (!ctx.res.hasHeader('content-type'))
-      ctx.res.setHeader('content-type', 'application/octet-stream');
-    ctx.res.end(result);
+    ctx.send(result, 'application/octet-stream');
     return;
   }
   if (result instanceof Response) return writeWebResponse(ctx, result);

@@ -207,6 +207,98 @@ describe('BodyReader', () => {
     expect(value?.files).toBe(0);
   });
 
+  describe('read(then)', () => {
+    it('hands the decoded value to its callback, and parse(), value() and raw() reuse the read', async () => {
+      const { value } = await withReader(async (reader) => {
+        const seen = await reader.read((body) => ({ body }));
+        return {
+          seen,
+          parsed: await reader.parse(),
+          value: await reader.value(),
+          raw: (await reader.raw()).toString(),
+          settled: reader.settledValue,
+        };
+      }, jsonRequest('{"a":1}'));
+      expect(value).toEqual({
+        seen: { body: { a: 1 } },
+        parsed: { kind: 'json', data: { a: 1 } },
+        value: { a: 1 },
+        raw: '{"a":1}',
+        settled: { a: 1 },
+      });
+    });
+
+    it('keeps the body for parse() and raw() when its callback throws', async () => {
+      const { value } = await withReader(async (reader) => {
+        const failed = await reader
+          .read(() => {
+            throw new Error('handler failed');
+          })
+          .catch((error: Error) => error.message);
+        return { failed, parsed: await reader.parse(), raw: (await reader.raw()).toString() };
+      }, jsonRequest('[1]'));
+      expect(value).toEqual({
+        failed: 'handler failed',
+        parsed: { kind: 'json', data: [1] },
+        raw: '[1]',
+      });
+    });
+
+    it('rejects a malformed body without calling back, while raw() still has the bytes', async () => {
+      let called = false;
+      const { value } = await withReader(async (reader) => {
+        const failed = await reader
+          .read(() => {
+            called = true;
+          })
+          .catch((error: unknown) => error);
+        const parsed = await reader.parse().catch((error: unknown) => error);
+        return { failed, parsed, raw: (await reader.raw()).toString() };
+      }, jsonRequest('{oops'));
+      expect(called).toBe(false);
+      expect(value?.failed).toMatchObject({ code: 'E_MALFORMED_JSON' });
+      expect(value?.parsed).toBe(value?.failed);
+      expect(value?.raw).toBe('{oops');
+    });
+
+    it('calls back with undefined for a request without a body', async () => {
+      server = await startServer(async (req) => {
+        const reader = new BodyReader(req);
+        await reader.read((body) => {
+          seen.push(body);
+        });
+        return reader.parse();
+      });
+      const seen: unknown[] = [];
+      const response = await fetch(server.url, { method: 'POST' });
+      expect(response.ok).toBe(true);
+      expect(seen).toEqual([undefined]);
+    });
+
+    it('refuses an unsupported type before reading, and waits on an earlier parse()', async () => {
+      const refused = await withReader(
+        (reader) => reader.read((body) => body),
+        { body: 'x', headers: { 'content-type': 'text/plain' } },
+        { allowed: ['json'] },
+      );
+      expect(refused.error).toMatchObject({ code: 'E_UNSUPPORTED_MEDIA_TYPE' });
+      const { value } = await withReader(async (reader) => {
+        const first = reader.parse();
+        return { read: await reader.read((body) => body), first: await first };
+      }, jsonRequest('2'));
+      expect(value).toEqual({ read: 2, first: { kind: 'json', data: 2 } });
+    });
+
+    it('streams multipart through parse()', async () => {
+      const form = new FormData();
+      form.append('name', 'chair');
+      const { value } = await withReader((reader) => reader.read((body) => body), {
+        body: form,
+      });
+      expect(value).toEqual({ name: 'chair' });
+    });
+  });
+
   it('throws E_INVALID_BODY_OPTIONS from the constructor', () => {
     expect(() => new BodyReader({} as IncomingMessage, { timeoutMs: -5 })).toThrow(
       expect.objectContaining({ code: 'E_INVALID_BODY_OPTIONS' }),

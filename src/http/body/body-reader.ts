@@ -40,6 +40,10 @@ export class BodyReader {
   #bytes: Promise<Buffer> | undefined;
   #streamed = false;
   #files: UploadedFile[] = [];
+  // The single-promise path of `read()`: the read in flight, and what it has produced.
+  #reading: Promise<unknown> | undefined;
+  #buffer: Buffer | undefined;
+  #decoded: ParsedBody | undefined;
 
   /** Throws `E_INVALID_BODY_OPTIONS` at once for a bad limit, before any request is read. */
   constructor(req: IncomingMessage, options?: BodyOptions) {
@@ -64,10 +68,54 @@ export class BodyReader {
     return this.#settled;
   }
 
+  /**
+   * Read and decode the body, then call `then` with its value, all in one promise: the
+   * request pipeline's path, where a body, its validation and a synchronous handler cost a
+   * single promise. `then`'s throw or rejection rejects the result, not later `parse()`s.
+   */
+  read<T>(then: (value: unknown) => T | Promise<T>): Promise<T> {
+    if (this.#parsed || this.#bytes || this.#reading) return this.value().then(then);
+    const req = this.#req;
+    let plan: BodyPlan | undefined;
+    if (hasBody(req)) {
+      try {
+        plan = planOrRefuse(req, this.#options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (plan.kind === 'multipart') return this.value().then(then);
+    }
+    const kind = plan?.kind ?? 'raw';
+    const options = this.#options;
+    const reading = collectBody(
+      req,
+      { limit: limitFor(options, kind), timeoutMs: options.timeoutMs, kind },
+      (bytes) => {
+        this.#buffer = bytes;
+        const decoded = plan === undefined ? NO_BODY : decodeBufferedBody(plan, bytes, options);
+        this.#decoded = decoded;
+        this.#settled = bodyValueOf(decoded);
+        return then(this.#settled);
+      },
+    );
+    this.#reading = reading;
+    return reading;
+  }
+
   /** The parsed body; the same promise on every call. */
   parse(): Promise<ParsedBody> {
-    this.#parsed ??= this.#parse();
+    this.#parsed ??= this.#reading ? this.#afterRead(() => this.#decoded) : this.#parse();
     return this.#parsed;
+  }
+
+  /** What `read()` produced for the body itself, whatever its callback did. */
+  #afterRead<T>(pick: () => T | undefined): Promise<T> {
+    const settle = (error?: unknown): T => {
+      const value = pick();
+      if (value === undefined) throw error;
+      return value;
+    };
+    return (this.#reading as Promise<unknown>).then(() => settle(), settle);
   }
 
   /**
@@ -78,6 +126,10 @@ export class BodyReader {
   raw(): Promise<Buffer> {
     if (this.#bytes) return this.#bytes;
     if (this.#streamed) return Promise.reject(new E_BODY_CONSUMED());
+    if (this.#reading) {
+      this.#bytes = this.#afterRead(() => this.#buffer);
+      return this.#bytes;
+    }
     const header = this.#req.headers['content-type'];
     const type = header === undefined ? undefined : parseContentType(header)?.type;
     const kind = (type && bodyKindOf(type)) || 'raw';

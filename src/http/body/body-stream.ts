@@ -276,21 +276,48 @@ export async function readBody(
 }
 
 /** {@link readBody} with resolved options; used by the parsers. */
-export function collectBody(req: IncomingMessage, options: PumpOptions): Promise<Buffer> {
-  if (!hasBody(req)) return Promise.resolve(Buffer.alloc(0));
+export function collectBody(req: IncomingMessage, options: PumpOptions): Promise<Buffer>;
+/**
+ * Collect the body and hand the bytes to `done` inside the same promise: the caller's
+ * decoding (and whatever follows it) costs no promise of its own. A throw from `done`
+ * rejects the returned promise; a promise from it is adopted.
+ */
+export function collectBody<T>(
+  req: IncomingMessage,
+  options: PumpOptions,
+  done: (bytes: Buffer) => T | Promise<T>,
+): Promise<T>;
+export function collectBody<T>(
+  req: IncomingMessage,
+  options: PumpOptions,
+  done?: (bytes: Buffer) => T | Promise<T>,
+): Promise<T | Buffer> {
+  if (!hasBody(req)) {
+    const empty = Buffer.alloc(0);
+    if (!done) return Promise.resolve(empty);
+    try {
+      return Promise.resolve(done(empty));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
   // Most bodies are not compressed: read them with plain listeners. A stream pipeline per
   // request (Transform, Writable, AbortSignal) costs several times the parsing itself.
-  if (req.headers['content-encoding'] === undefined) return collectPlain(req, options);
+  if (req.headers['content-encoding'] === undefined) return collectPlain(req, options, done);
   const sink = new BufferSink();
-  return pumpBody(req, sink, options).then(() => sink.toBuffer());
+  return pumpBody(req, sink, options).then(() => (done ? done(sink.toBuffer()) : sink.toBuffer()));
 }
 
 /**
  * The uncompressed path of {@link collectBody}: the same limits, deadline, abort handling
  * and abandoning rules as {@link pumpBody}, without a stream pipeline.
  */
-function collectPlain(req: IncomingMessage, options: PumpOptions): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
+function collectPlain<T>(
+  req: IncomingMessage,
+  options: PumpOptions,
+  done: ((bytes: Buffer) => T | Promise<T>) | undefined,
+): Promise<T | Buffer> {
+  return new Promise<T | Buffer>((resolve, reject) => {
     const { limit, timeoutMs, kind } = options;
     const declared = contentLength(req);
     if (isConsumed(req)) return reject(new E_BODY_CONSUMED());
@@ -333,7 +360,16 @@ function collectPlain(req: IncomingMessage, options: PumpOptions): Promise<Buffe
       if (settled) return;
       settled = true;
       stopDeadline?.();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes));
+      const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+      if (!done) {
+        resolve(body);
+        return;
+      }
+      try {
+        resolve(done(body));
+      } catch (error) {
+        reject(error);
+      }
     });
     req.once('error', () => fail(new E_BODY_ABORTED()));
     req.once('close', () => {
