@@ -1,3 +1,4 @@
+import { DatabaseProvider } from '../db/index.js';
 import { HttpProvider } from '../http/index.js';
 import type { Constructor } from '../support/index.js';
 
@@ -5,4 +6,4 @@ import type { Constructor } from '../support/index.js';
  * The framework's own providers, registered before every module's. Later subsystems
  * (database, cache, queue, ...) add theirs here.
  */
-export const frameworkProviders: Constructor[] = [HttpProvider];
+export const frameworkProviders: Constructor[] = [HttpProvider, DatabaseProvider];

@@ -22,33 +22,37 @@ describe('makeAsync', () => {
     const c = new Container();
     const gate = deferred<void>();
     let calls = 0;
-    c.singleton('db', async () => {
+    c.singleton('test.db', async () => {
       calls++;
       await gate.promise;
       return new Database('sqlite://');
     });
-    const all = Promise.all([c.makeAsync('db'), c.makeAsync('db'), c.makeAsync('db')]);
+    const all = Promise.all([
+      c.makeAsync('test.db'),
+      c.makeAsync('test.db'),
+      c.makeAsync('test.db'),
+    ]);
     gate.resolve();
     const [a, b, d] = await all;
     expect(calls).toBe(1);
     expect(a).toBe(b);
     expect(b).toBe(d);
     // Once settled, make() returns the cached instance synchronously.
-    expect(c.make('db')).toBe(a);
+    expect(c.make('test.db')).toBe(a);
   });
 
   it('clears a rejected async singleton so the next call retries', async () => {
     const c = new Container();
     let calls = 0;
-    c.singleton('db', async () => {
+    c.singleton('test.db', async () => {
       calls++;
       if (calls === 1) throw new Error('connection refused');
       return new Database('ok');
     });
-    const results = await Promise.allSettled([c.makeAsync('db'), c.makeAsync('db')]);
+    const results = await Promise.allSettled([c.makeAsync('test.db'), c.makeAsync('test.db')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(calls).toBe(1);
-    const db = (await c.makeAsync('db')) as Database;
+    const db = (await c.makeAsync('test.db')) as Database;
     expect(db.url).toBe('ok');
     expect(calls).toBe(2);
   });
@@ -56,13 +60,13 @@ describe('makeAsync', () => {
   it('shares one run between make() (which throws) and a later makeAsync()', async () => {
     const c = new Container();
     let calls = 0;
-    c.singleton('db', async () => {
+    c.singleton('test.db', async () => {
       calls++;
       return new Database('x');
     });
-    expect(() => c.make('db')).toThrow(E_ASYNC_BINDING);
-    expect(() => c.make('db')).toThrow(/use makeAsync/);
-    await c.makeAsync('db');
+    expect(() => c.make('test.db')).toThrow(E_ASYNC_BINDING);
+    expect(() => c.make('test.db')).toThrow(/use makeAsync/);
+    await c.makeAsync('test.db');
     expect(calls).toBe(1);
   });
 
@@ -84,14 +88,14 @@ describe('makeAsync', () => {
 
   it('awaits async dependencies of a class', async () => {
     class Repo {
-      static inject = ['db', 'table'];
+      static inject = ['test.db', 'table'];
       constructor(
         readonly db: Database,
         readonly table: string,
       ) {}
     }
     const c = new Container()
-      .singleton('db', async () => new Database('pg://'))
+      .singleton('test.db', async () => new Database('pg://'))
       .value('table', 'users');
     const repo = await c.makeAsync(Repo);
     expect(repo.db).toBeInstanceOf(Database);
@@ -100,11 +104,11 @@ describe('makeAsync', () => {
 
   it('tells make() which dependency is async', () => {
     class Repo {
-      static inject = ['db'];
+      static inject = ['test.db'];
       constructor(readonly db: Database) {}
     }
-    const c = new Container().singleton('db', async () => new Database('pg://'));
-    expect(() => c.make(Repo)).toThrow('"db" has an async factory and is not resolved yet');
+    const c = new Container().singleton('test.db', async () => new Database('pg://'));
+    expect(() => c.make(Repo)).toThrow('"test.db" has an async factory and is not resolved yet');
     expect(() => c.make(Repo)).toThrow('(needed by Repo)');
   });
 
@@ -165,9 +169,9 @@ describe('makeAsync', () => {
   });
 
   it('calls functions with async dependencies through callAsync', async () => {
-    const c = new Container().singleton('db', async () => new Database('pg://'));
+    const c = new Container().singleton('test.db', async () => new Database('pg://'));
     const handler = Object.assign(async (db: Database, id: string) => `${db.url}/${id}`, {
-      inject: ['db'],
+      inject: ['test.db'],
     });
     expect(await c.callAsync(handler, ['7'])).toBe('pg:///7');
   });

@@ -16,6 +16,7 @@ import { ConfigRepository, loadConfigDir } from './config/index.js';
 import type { AppDefinition } from './define-app.js';
 import { type BaseEnv, baseEnvSchema, Env, loadEnvFiles, validateEnv } from './env/index.js';
 import { E_APP_FAILED, E_ILLEGAL_STATE_TRANSITION, E_SHUTDOWN_TIMEOUT } from './errors.js';
+import { HealthRegistry } from './health.js';
 import { type AppState, Lifecycle } from './lifecycle.js';
 import { createLogger, createNullLogger, type Logger } from './logger.js';
 import { type ModuleSource, scanModuleSource } from './module-source.js';
@@ -100,6 +101,8 @@ export class Application implements ProviderHost {
   readonly profiler: BootProfiler | undefined;
   readonly runtimes = new ModuleRuntimeRegistry();
   readonly events = new EventBus();
+  /** Health checks subsystems register (database, Redis, ...), run by `health:check` and `/ready`. */
+  readonly health = new HealthRegistry();
   readonly definition: AppDefinition;
   readonly env: Env;
   readonly logger: Logger;
@@ -297,6 +300,7 @@ export class Application implements ProviderHost {
     this.container.value('env', this.env);
     this.container.value('logger', this.logger);
     this.container.value('events', this.events);
+    this.container.value('health', this.health);
     this.container.alias(Application as never, 'app');
     for (const provider of framework) {
       if (this.#acceptsEnvironment(provider))

@@ -20,6 +20,13 @@ export * from './config/index.js';
 export { type AppDefinition, defineApp } from './define-app.js';
 export * from './env/index.js';
 export * from './errors.js';
+export {
+  type HealthCheckOptions,
+  type HealthCheckOutcome,
+  type HealthCheckRun,
+  type HealthCheckStatus,
+  HealthRegistry,
+} from './health.js';
 export { type AppState, Lifecycle } from './lifecycle.js';
 export { createLogger, createNullLogger, type Logger, type LoggerSettings } from './logger.js';
 export { type ModuleSource, scanModuleSource } from './module-source.js';

@@ -61,14 +61,17 @@ describe('health:check', () => {
       compiled: 'ok',
       modules: 'warn',
       boot: 'ok',
+      // Checks subsystems register once booted: the default SQLite connection answers.
+      'db:default': 'ok',
     });
+    expect(check(report, 'db:default').message).toMatch(/^sqlite answered in [\d.]+ ms/);
     expect(check(report, 'app').message).toBe('keel.config.ts defines "Fixture"');
     expect(check(report, 'compiled').message).toBe('not compiled: boot scans the sources');
     expect(check(report, 'modules').details).toContain(
       '"core" was never set up (run `keel setup:update`)',
     );
     expect(check(report, 'boot').message).toMatch(/^booted 3 module\(s\)/);
-    expect(report.summary).toEqual({ ok: 5, warn: 2, fail: 0 });
+    expect(report.summary).toEqual({ ok: 6, warn: 2, fail: 0 });
   });
 
   it('is all green after setup:update, in production too', async () => {
@@ -76,7 +79,7 @@ describe('health:check', () => {
     expect((await runKeel(root, 'setup:update')).code).toBe(0);
     const { code, report } = await health(root);
     expect(code).toBe(0);
-    expect(report.summary).toEqual({ ok: 7, warn: 0, fail: 0 });
+    expect(report.summary).toEqual({ ok: 8, warn: 0, fail: 0 });
     expect(check(report, 'boot').message).toContain('compiled: fresh artifacts');
   });
 

@@ -106,7 +106,8 @@ export async function runHealthChecks(
   for (const [name, check] of CHECKS) {
     try {
       const result = await check(probe);
-      if (result) checks.push(result);
+      if (Array.isArray(result)) checks.push(...result);
+      else if (result) checks.push(result);
     } catch (error) {
       // A check that crashes is a finding too, never the end of the report.
       checks.push({ name, status: 'fail', message: errorLine(error) });
@@ -353,7 +354,9 @@ async function checkModules(probe: Probe): Promise<HealthCheckResult> {
   };
 }
 
-async function checkBoot(probe: Probe): Promise<HealthCheckResult | undefined> {
+async function checkBoot(
+  probe: Probe,
+): Promise<HealthCheckResult | HealthCheckResult[] | undefined> {
   if (!probe.definition) return undefined;
   const mode: CompiledMode = probe.appEnv === 'production' ? 'require' : 'auto';
   let app: Application | undefined;
@@ -372,11 +375,23 @@ async function checkBoot(probe: Probe): Promise<HealthCheckResult | undefined> {
       ? await probe.createApp(extra)
       : await Application.create({ root: probe.root, environment: 'console', ...extra });
     await app.boot();
-    return {
+    const boot: HealthCheckResult = {
       name: 'boot',
       status: 'ok',
       message: `booted ${app.modules.length} module(s) (${plan.mode}: ${plan.reason})`,
     };
+    // What subsystems registered once booted: database connections, Redis, ...
+    const runs = await app.health.run();
+    return [
+      boot,
+      ...runs.map(
+        (run): HealthCheckResult => ({
+          name: run.name,
+          status: run.status,
+          message: `${run.message} (${run.latencyMs} ms)`,
+        }),
+      ),
+    ];
   } catch (error) {
     const causes: string[] = [];
     for (let cause = (error as Error).cause; cause !== undefined; cause = (cause as Error).cause)
@@ -393,7 +408,9 @@ async function checkBoot(probe: Probe): Promise<HealthCheckResult | undefined> {
 }
 
 /** The checks in the order they run; later ones read what earlier ones found. */
-const CHECKS: ReadonlyArray<[string, (probe: Probe) => Promise<HealthCheckResult | undefined>]> = [
+const CHECKS: ReadonlyArray<
+  [string, (probe: Probe) => Promise<HealthCheckResult | HealthCheckResult[] | undefined>]
+> = [
   ['app', checkDefinition],
   ['env', checkEnv],
   ['app-key', checkAppKey],

@@ -1,0 +1,44 @@
+export { sql } from 'kysely';
+export {
+  type ConnectionConfig,
+  type DatabaseConfig,
+  type DatabaseConfigInput,
+  DEFAULT_SQLITE_FILE,
+  type DialectName,
+  databaseConfigSchema,
+  defineDatabaseConfig,
+  type MysqlConnectionConfig,
+  type PostgresConnectionConfig,
+  resolveDatabaseConfig,
+  type SqliteConnectionConfig,
+  sqliteFilePath,
+} from './config.js';
+export {
+  type AnyDatabase,
+  Connection,
+  type ConnectionOptions,
+  type TransactionOptions,
+} from './connection.js';
+export {
+  currentDatabaseManager,
+  DatabaseManager,
+  type DatabaseManagerOptions,
+  db,
+  setDatabaseManager,
+} from './database-manager.js';
+export { DatabaseProvider } from './db-provider.js';
+export * from './errors.js';
+export {
+  operationOf,
+  type QueryEvent,
+  type QueryListener,
+  type QueryOperation,
+  translateError,
+} from './instrumented-dialect.js';
+export {
+  type OperationStats,
+  QueryStats,
+  type QueryStatsSnapshot,
+  redactParameters,
+  type SlowQuery,
+} from './query-stats.js';
