@@ -1,4 +1,5 @@
 import { buildCommand, cacheClearCommand, compileCommand } from '../compiler/commands/index.js';
+import { dbSeedCommand, makeSeederCommand } from '../db/index.js';
 import { errorsTopCommand } from '../http/errors/commands/index.js';
 import { routesListCommand } from '../http/router/commands/routes-list-command.js';
 import {
@@ -39,4 +40,6 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   moduleMakeCommand,
   routesListCommand,
   errorsTopCommand,
+  dbSeedCommand,
+  makeSeederCommand,
 ] as CommandDefinition<never>[];

@@ -121,3 +121,54 @@ export const E_DB_IDENTIFIER_REFUSED = defineError(
     details: (kind, _value, allowed) => ({ kind, allowed }),
   },
 );
+
+export const E_SEEDER_NOT_FOUND = defineError(
+  'E_SEEDER_NOT_FOUND',
+  (name: string, known: string[], suggestion: string | undefined) =>
+    `No seeder named "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; found: ${known.join(', ') || 'none'}`,
+  {
+    status: 404,
+    help: 'Run `keel db:seed` without --class to list what runs, or name a seeder as <module>:<file name>.',
+    details: (name, known) => ({ name, known }),
+  },
+);
+
+export const E_SEEDER_AMBIGUOUS = defineError(
+  'E_SEEDER_AMBIGUOUS',
+  (name: string, matches: string[]) =>
+    `Seeder name "${name}" matches several seeders: ${matches.join(', ')}`,
+  {
+    status: 400,
+    help: 'Prefix the seeder with its module: `keel db:seed --class <module>:<name>`.',
+    details: (name, matches) => ({ name, matches }),
+  },
+);
+
+export const E_SEEDER_INVALID = defineError(
+  'E_SEEDER_INVALID',
+  (file: string) => `${file} does not export a seeder as its default export`,
+  {
+    status: 500,
+    help: 'Make the file `export default defineSeeder({ async run(ctx) { ... } })`.',
+    details: (file) => ({ file }),
+  },
+);
+
+export const E_SEED_IN_PRODUCTION = defineError(
+  'E_SEED_IN_PRODUCTION',
+  () => 'Refusing to seed the production database without --force',
+  {
+    status: 500,
+    help: 'Check that you mean to write seed data to production, then run `keel db:seed --force`.',
+  },
+);
+
+export const E_SEEDER_NAME_INVALID = defineError(
+  'E_SEEDER_NAME_INVALID',
+  (name: string) => `Invalid seeder name "${name}"`,
+  {
+    status: 400,
+    help: 'Use letters, digits, "-" and "_" (e.g. `products` or `demo-orders`), starting with a letter.',
+    details: (name) => ({ name }),
+  },
+);

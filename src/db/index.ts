@@ -42,3 +42,24 @@ export {
   redactParameters,
   type SlowQuery,
 } from './query-stats.js';
+export {
+  defineSeeder,
+  isSeeder,
+  type Seeder,
+  type SeederContext,
+  type SeederDefinition,
+} from './seeders/seeder.js';
+export { dbSeedCommand, makeSeederCommand } from './seeders/seeder-commands.js';
+export {
+  discoverSeeders,
+  runSeeders,
+  type SeederFile,
+  type SeederOutcome,
+  selectSeeder,
+} from './seeders/seeder-runner.js';
+export {
+  type DatabaseRuleOptions,
+  exists,
+  type UniqueOptions,
+  unique,
+} from './validation-rules.js';
