@@ -1,5 +1,5 @@
 import { buildCommand, cacheClearCommand, compileCommand } from '../compiler/commands/index.js';
-import { dbSeedCommand, makeSeederCommand } from '../db/index.js';
+import { dbSeedCommand, makeSeederCommand } from '../db/seeders/seeder-commands.js';
 import { errorsTopCommand } from '../http/errors/commands/index.js';
 import { routesListCommand } from '../http/router/commands/routes-list-command.js';
 import {

@@ -1,4 +1,4 @@
-import { DatabaseProvider } from '../db/index.js';
+import { DatabaseProvider } from '../db/db-provider.js';
 import { HttpProvider } from '../http/index.js';
 import type { Constructor } from '../support/index.js';
 

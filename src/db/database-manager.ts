@@ -2,7 +2,7 @@ import type { Logger } from '../kernel/index.js';
 import { suggest } from '../support/index.js';
 import type { DatabaseConfig } from './config.js';
 import { type AnyDatabase, Connection } from './connection.js';
-import { E_DB_CONNECTION_NOT_FOUND, E_DB_NOT_CONFIGURED } from './errors.js';
+import { E_DB_CLOSED, E_DB_CONNECTION_NOT_FOUND, E_DB_NOT_CONFIGURED } from './errors.js';
 import type { QueryListener } from './instrumented-dialect.js';
 import type { QueryStatsSnapshot } from './query-stats.js';
 
@@ -29,6 +29,7 @@ export class DatabaseManager {
   readonly #logger: Logger;
   readonly #connections = new Map<string, Connection>();
   readonly #listeners = new Set<QueryListener>();
+  #closed = false;
 
   constructor(options: DatabaseManagerOptions) {
     this.config = options.config;
@@ -54,6 +55,7 @@ export class DatabaseManager {
   connection<DB = AnyDatabase>(name: string = this.config.default): Connection<DB> {
     let connection = this.#connections.get(name);
     if (!connection) {
+      if (this.#closed) throw new E_DB_CLOSED(name);
       const config = this.config.connections[name];
       if (!config) {
         const known = this.names();
@@ -91,6 +93,7 @@ export class DatabaseManager {
 
   /** Close every opened connection. */
   async close(): Promise<void> {
+    this.#closed = true;
     const connections = this.opened();
     this.#connections.clear();
     await Promise.all(connections.map((connection) => connection.close()));

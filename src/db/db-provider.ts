@@ -1,7 +1,9 @@
 import { ServiceProvider } from '../container/index.js';
 import type { Application } from '../kernel/index.js';
-import { resolveDatabaseConfig } from './config.js';
-import { currentDatabaseManager, DatabaseManager, setDatabaseManager } from './database-manager.js';
+import { type DatabaseConfig, resolveDatabaseConfig } from './config.js';
+// Types only: the manager module pulls in Kysely (hundreds of files), loaded at boot only
+// by applications that use a database.
+import type { DatabaseManager } from './database-manager.js';
 
 declare module '../container/container.js' {
   interface ContainerBindings {
@@ -9,28 +11,56 @@ declare module '../container/container.js' {
   }
 }
 
+const DB_ENV = ['DB_DRIVER', 'DATABASE_URL', 'DB_HOST', 'DB_FILENAME'] as const;
+
+/**
+ * Whether the application uses a database: it has a `database` config, sets a `DB_*`
+ * variable, or one of its modules has migrations or seeders.
+ */
+export function usesDatabase(app: Application): boolean {
+  if (app.config.get('database' as never) !== undefined) return true;
+  if (DB_ENV.some((name) => envValue(app, name) !== undefined)) return true;
+  return app.modules.some((m) => m.manifest.migrations || m.manifest.seeders);
+}
+
+function envValue(app: Application, name: string): string | undefined {
+  const value = app.env.variable(name);
+  return value === '' ? undefined : value;
+}
+
 /**
  * Binds the database manager (`app.make('db')`), makes it the one `db()` answers from,
  * registers a readiness check per configured connection, and closes every pool at
- * shutdown. Nothing connects at boot: a connection opens on its first query.
+ * shutdown. Nothing connects at boot: a connection opens on its first query. An
+ * application without a database (see {@link usesDatabase}) loads none of it.
  */
 export class DatabaseProvider extends ServiceProvider<Application> {
   #manager: DatabaseManager | undefined;
+  #config: DatabaseConfig | undefined;
 
   override register(): void {
     const app = this.app;
+    if (!usesDatabase(app)) return;
+    // Validate now: a broken config fails the boot, not the first query.
+    this.#config = resolveDatabaseConfig(app.config.get('database' as never), (name) =>
+      envValue(app, name),
+    );
     app.container.singleton('db', () => {
-      const config = resolveDatabaseConfig(app.config.get('database' as never), (name) => {
-        const value = app.env.get(name as never) as unknown;
-        return value === undefined || value === null || value === '' ? undefined : String(value);
-      });
-      this.#manager = new DatabaseManager({ config, root: app.paths.root, logger: app.logger });
+      if (!this.#manager) throw new Error('DatabaseProvider: the manager is created at boot');
       return this.#manager;
     });
   }
 
-  override boot(): void {
-    const manager = this.app.make('db');
+  override async boot(): Promise<void> {
+    const config = this.#config;
+    if (!config) return;
+    const { DatabaseManager, setDatabaseManager } = await import('./database-manager.js');
+    const manager = new DatabaseManager({
+      config,
+      root: this.app.paths.root,
+      logger: this.app.logger,
+    });
+    this.#manager = manager;
     setDatabaseManager(manager);
     for (const name of manager.names()) {
       this.app.health.register(`db:${name}`, async () => {
@@ -48,6 +78,7 @@ export class DatabaseProvider extends ServiceProvider<Application> {
   override async shutdown(): Promise<void> {
     const manager = this.#manager;
     if (!manager) return;
+    const { currentDatabaseManager, setDatabaseManager } = await import('./database-manager.js');
     if (currentDatabaseManager() === manager) setDatabaseManager(undefined);
     await manager.close();
   }

@@ -26,7 +26,7 @@ export {
   db,
   setDatabaseManager,
 } from './database-manager.js';
-export { DatabaseProvider } from './db-provider.js';
+export { DatabaseProvider, usesDatabase } from './db-provider.js';
 export * from './errors.js';
 export {
   operationOf,
