@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { db } from 'keel/db';
 import { createTestApp, type TestApp } from 'keel/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -7,7 +8,11 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 describe('demo ERP', () => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await createTestApp(root, { processEnv: { APP_ENV: 'test' } });
+    // A fresh in-memory SQLite database per test, migrated and seeded like `npm start` does.
+    t = await createTestApp(root, {
+      processEnv: { APP_ENV: 'test', DB_FILENAME: ':memory:' },
+      database: { migrate: true, seed: true },
+    });
   });
   afterEach(async () => {
     await t.close();
@@ -152,6 +157,86 @@ describe('demo ERP', () => {
     const res = await t.inject('/api/reports/orders?status=awaiting-approval');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ count: 1, total: 49_900, awaitingApproval: 1 });
+  });
+
+  it('keeps orders in the database and lists them with their lines in two queries', async () => {
+    for (const quantity of [1, 2, 3]) {
+      const placed = await t.inject({
+        method: 'POST',
+        url: '/api/orders',
+        payload: {
+          lines: [
+            { sku: 'CHAIR-01', quantity },
+            { sku: 'DESK-01', quantity: 1 },
+          ],
+        },
+      });
+      expect(placed.statusCode).toBe(201);
+    }
+    const statements: string[] = [];
+    const off = db().onQuery((event) => statements.push(event.sql));
+    const list = await t.inject('/api/orders');
+    off();
+    expect(list.json().data).toHaveLength(3);
+    expect(list.json().data[2]).toMatchObject({
+      id: 3,
+      total: 3 * 12_900 + 49_900,
+      lines: [
+        { sku: 'CHAIR-01', quantity: 3, unitPrice: 12_900 },
+        { sku: 'DESK-01', quantity: 1, unitPrice: 49_900 },
+      ],
+    });
+    // Eager loading: one query for the orders, one for all their lines.
+    expect(statements).toHaveLength(2);
+    const rows = await db().selectFrom('order_lines').select('sku').execute();
+    expect(rows).toHaveLength(6);
+  });
+
+  it('never oversells under concurrent orders: the decrement is one guarded statement', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        t.inject({
+          method: 'POST',
+          url: '/api/orders',
+          payload: { lines: [{ sku: 'CHAIR-01', quantity: 3 }] },
+        }),
+      ),
+    );
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes.filter((c) => c === 201)).toHaveLength(6);
+    expect(codes.filter((c) => c === 409)).toHaveLength(4);
+    expect((await t.inject('/api/inventory/levels')).json().data[0]).toEqual({
+      sku: 'CHAIR-01',
+      onHand: 2,
+    });
+    const orders = await db().selectFrom('orders').select('id').execute();
+    expect(orders).toHaveLength(6);
+  });
+
+  it('archives a deleted product (soft delete) and opens stock for a new one', async () => {
+    await t.inject({
+      method: 'POST',
+      url: '/api/catalog/products',
+      payload: { sku: 'LAMP-01', name: 'Desk lamp', price: 3_900 },
+    });
+    const levels = (await t.inject('/api/inventory/levels')).json().data;
+    expect(levels).toContainEqual({ sku: 'LAMP-01', onHand: 20 });
+    await t.inject({ method: 'DELETE', url: '/api/catalog/products/LAMP-01' });
+    const row = await db()
+      .selectFrom('products')
+      .select(['sku', 'deleted_at'])
+      .where('sku', '=', 'LAMP-01')
+      .executeTakeFirst();
+    expect(row?.deleted_at).toBeTruthy();
+    const listed = (await t.inject('/api/catalog/products')).json().data;
+    expect(listed.map((p: { sku: string }) => p.sku)).toEqual(['CHAIR-01', 'DESK-01']);
+  });
+
+  it('seeds idempotently', async () => {
+    await t.seed();
+    await t.seed('catalog:products');
+    const products = await db().selectFrom('products').select('sku').execute();
+    expect(products).toHaveLength(2);
   });
 
   it('serves the same pipeline through fetch()', async () => {

@@ -1,4 +1,16 @@
 import { buildCommand, cacheClearCommand, compileCommand } from '../compiler/commands/index.js';
+import {
+  dbBackupCommand,
+  dbBackupsCommand,
+  dbRestoreCommand,
+  dbTablesCommand,
+  makeMigrationCommand,
+  migrateCommand,
+  migrateFreshCommand,
+  migrateResetStateCommand,
+  migrateRollbackCommand,
+  migrateStatusCommand,
+} from '../db/commands/index.js';
 import { dbSeedCommand, makeSeederCommand } from '../db/seeders/seeder-commands.js';
 import { errorsTopCommand } from '../http/errors/commands/index.js';
 import { routesListCommand } from '../http/router/commands/routes-list-command.js';
@@ -42,4 +54,14 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   errorsTopCommand,
   dbSeedCommand,
   makeSeederCommand,
+  migrateCommand,
+  migrateRollbackCommand,
+  migrateStatusCommand,
+  migrateFreshCommand,
+  migrateResetStateCommand,
+  makeMigrationCommand,
+  dbBackupCommand,
+  dbBackupsCommand,
+  dbRestoreCommand,
+  dbTablesCommand,
 ] as CommandDefinition<never>[];

@@ -100,7 +100,11 @@ export class DatabaseManager {
   }
 }
 
-let current: DatabaseManager | undefined;
+// On globalThis under a registered symbol, not in a module variable: when two copies of
+// Keel are loaded (the CLI from dist/ and an app importing keel/db from sources, or two
+// installed versions), `db()` in either answers from the manager the provider set.
+const CURRENT = Symbol.for('keel.db.currentManager');
+type Holder = { [CURRENT]?: DatabaseManager | undefined };
 
 /**
  * A connection of the running application: the default one, or one by name. Queries built
@@ -113,16 +117,17 @@ let current: DatabaseManager | undefined;
  * ```
  */
 export function db<DB = AnyDatabase>(name?: string): Connection<DB> {
+  const current = (globalThis as Holder)[CURRENT];
   if (!current) throw new E_DB_NOT_CONFIGURED();
   return current.connection<DB>(name);
 }
 
 /** Make `manager` the one `db()` answers from (the DatabaseProvider does this at boot). */
 export function setDatabaseManager(manager: DatabaseManager | undefined): void {
-  current = manager;
+  (globalThis as Holder)[CURRENT] = manager;
 }
 
 /** The manager `db()` uses, if any. */
 export function currentDatabaseManager(): DatabaseManager | undefined {
-  return current;
+  return (globalThis as Holder)[CURRENT];
 }

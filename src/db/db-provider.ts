@@ -1,13 +1,17 @@
 import { ServiceProvider } from '../container/index.js';
 import type { Application } from '../kernel/index.js';
+import { migrateSetupStep } from './commands/migrate-setup-step.js';
 import { type DatabaseConfig, resolveDatabaseConfig } from './config.js';
 // Types only: the manager module pulls in Kysely (hundreds of files), loaded at boot only
 // by applications that use a database.
 import type { DatabaseManager } from './database-manager.js';
+import { MigrationRegistry } from './migrations/migration-registry.js';
 
 declare module '../container/container.js' {
   interface ContainerBindings {
     db: DatabaseManager;
+    /** Framework migration sources (cache, queue, sessions tables) that `migrate` runs. */
+    'db.migrations': MigrationRegistry;
   }
 }
 
@@ -40,6 +44,13 @@ export class DatabaseProvider extends ServiceProvider<Application> {
 
   override register(): void {
     const app = this.app;
+    app.container.value('db.migrations', new MigrationRegistry());
+    // addSetupUpdateStep's protocol, without loading the kernel's commands at boot.
+    const steps = app.container.bound('setup.update.steps') ? app.make('setup.update.steps') : [];
+    app.container.value('setup.update.steps', [
+      ...steps.filter((s) => s.name !== migrateSetupStep.name),
+      migrateSetupStep,
+    ]);
     if (!usesDatabase(app)) return;
     // Validate now: a broken config fails the boot, not the first query.
     this.#config = resolveDatabaseConfig(app.config.get('database' as never), (name) =>
@@ -73,6 +84,22 @@ export class DatabaseProvider extends ServiceProvider<Application> {
         };
       });
     }
+    await this.#watchNPlusOne(manager);
+  }
+
+  /**
+   * Outside production, each HTTP request is one N+1 detection scope (`database.nPlusOne`);
+   * queue workers wrap each job with `withQueryScope` the same way.
+   */
+  async #watchNPlusOne(manager: DatabaseManager): Promise<void> {
+    const { mode, threshold } = manager.config.nPlusOne;
+    if (mode === 'off' || this.app.env.isProduction) return;
+    const { queryScopeMiddleware, watchQueries } = await import('./model/query-scope.js');
+    watchQueries(manager);
+    if (this.app.container.bound('http'))
+      this.app.make('http').middleware.use(queryScopeMiddleware({ mode, threshold }), {
+        priority: 1000,
+      });
   }
 
   override async shutdown(): Promise<void> {

@@ -1,5 +1,25 @@
 export { sql } from 'kysely';
 export {
+  type BackupFile,
+  BackupManager,
+  type BackupManagerOptions,
+  formatBytes,
+  type RestoreResult,
+} from './backup/index.js';
+export {
+  dbBackupCommand,
+  dbBackupsCommand,
+  dbRestoreCommand,
+  dbTablesCommand,
+  makeMigrationCommand,
+  migrateCommand,
+  migrateFreshCommand,
+  migrateResetStateCommand,
+  migrateRollbackCommand,
+  migrateSetupStep,
+  migrateStatusCommand,
+} from './commands/index.js';
+export {
   type ConnectionConfig,
   type DatabaseConfig,
   type DatabaseConfigInput,
@@ -35,6 +55,36 @@ export {
   type QueryOperation,
   translateError,
 } from './instrumented-dialect.js';
+export {
+  collectMigrations,
+  defineMigration,
+  dialectOf,
+  dropAllTables,
+  type FolderMigrationSource,
+  type FreshOptions,
+  type FreshResult,
+  increments,
+  listTables,
+  type MigrateOptions,
+  type MigrateResult,
+  type Migration,
+  type MigrationEntry,
+  MigrationRegistry,
+  type MigrationRun,
+  type MigrationSource,
+  MigrationStateStore,
+  type MigrationStatus,
+  Migrator,
+  type MigratorOptions,
+  type ObjectMigrationSource,
+  type RollbackOptions,
+  type TableInfo,
+  timestamps,
+  type UnsafeState,
+  withMigrationLock,
+} from './migrations/index.js';
+// Models: defineModel, column, the query builder, events, pagination, N+1 detection.
+export * from './model/index.js';
 export {
   type OperationStats,
   QueryStats,

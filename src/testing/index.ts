@@ -1,1 +1,1 @@
-export { createTestApp, type TestApp } from './test-app.js';
+export { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';

@@ -2,8 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { type Application, defineCommand } from '../../kernel/index.js';
-import { E_MODULE_NOT_FOUND } from '../../modules/index.js';
-import { suggest } from '../../support/index.js';
 import { E_SEED_IN_PRODUCTION, E_SEEDER_NAME_INVALID } from '../errors.js';
 import { discoverSeeders, runSeeders, type SeederFile, selectSeeder } from './seeder-runner.js';
 
@@ -87,15 +85,8 @@ export const makeSeederCommand = defineCommand<Application>({
     const moduleName = String(args.module);
     const name = String(args.name);
     if (!SEEDER_NAME.test(name)) throw new E_SEEDER_NAME_INVALID(name);
-    const module = app.discovered.find((m) => m.manifest.name === moduleName);
-    if (!module)
-      throw new E_MODULE_NOT_FOUND(
-        moduleName,
-        suggest(
-          moduleName,
-          app.discovered.map((m) => m.manifest.name),
-        ),
-      );
+    // Any module on disk, enabled or not; unknown names get a suggestion.
+    const module = app.moduleManager.get(moduleName);
     const folder = module.manifest.seeders ?? 'seeders';
     const file = join(module.dir, folder, `${kebab(name)}.ts`);
     const shown = relative(app.paths.root, file);

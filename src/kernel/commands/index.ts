@@ -24,6 +24,7 @@ export {
   varFolders,
 } from './setup-permissions-command.js';
 export {
+  addSetupUpdateStep,
   gitHash,
   type SetupUpdateContext,
   type SetupUpdateOptions,
@@ -32,4 +33,5 @@ export {
   type SetupUpdateSummary,
   setupUpdateCommand,
   setupUpdateSteps,
+  setupUpdateStepsFor,
 } from './setup-update-command.js';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Container } from '../../container/index.js';
 import {
   ENV_KEYS,
   makeFixtureApp,
@@ -10,7 +11,14 @@ import {
   runKeel,
   writeFiles,
 } from '../../modules/commands/__fixtures__/cli-fixture.js';
-import { gitHash, type SetupUpdateSummary, setupUpdateSteps } from './setup-update-command.js';
+import {
+  addSetupUpdateStep,
+  gitHash,
+  type SetupUpdateStep,
+  type SetupUpdateSummary,
+  setupUpdateSteps,
+  setupUpdateStepsFor,
+} from './setup-update-command.js';
 
 const apps: string[] = [];
 async function app(overrides: Record<string, string> = {}): Promise<string> {
@@ -286,5 +294,67 @@ describe('setup:update', () => {
       'compile',
     ]);
     for (const step of setupUpdateSteps) expect(step.description).not.toBe('');
+  });
+
+  it('places the steps providers add before the step they name, or at the end', () => {
+    const container = new Container();
+    expect(setupUpdateStepsFor(container)).toEqual(setupUpdateSteps);
+    const make = (name: string, before?: string): SetupUpdateStep => ({
+      name,
+      description: name,
+      ...(before ? { before } : {}),
+      run: async () => name,
+      plan: async () => name,
+    });
+    addSetupUpdateStep(container, make('migrate', 'modules'));
+    addSetupUpdateStep(container, make('warm-up'));
+    addSetupUpdateStep(container, make('reindex', 'no-such-step'));
+    // Adding a step again replaces it.
+    addSetupUpdateStep(container, make('migrate', 'modules'));
+    expect(setupUpdateStepsFor(container).map((s) => s.name)).toEqual([
+      'var-folders',
+      'migrate',
+      'modules',
+      'clear-cache',
+      'compile',
+      'warm-up',
+      'reindex',
+    ]);
+  });
+
+  it('runs, plans, skips or leaves out the step a module provider adds', async () => {
+    const root = await app({
+      'modules/core/core-provider.ts': `import { ServiceProvider } from 'keel';
+import { addSetupUpdateStep } from 'keel/kernel/commands';
+
+export class CoreProvider extends ServiceProvider {
+  register() {
+    addSetupUpdateStep(this.app.container, {
+      name: 'warm-up',
+      description: 'warm the caches',
+      before: 'compile',
+      skip: ({ options }) => (options.skipDb ? '--skip-db' : undefined),
+      applies: () => process.env.KEEL_TEST_WARM !== 'off',
+      run: async ({ options }) => (options.backup ? 'warmed' : 'warmed without backup'),
+      plan: async () => 'would warm',
+    });
+  }
+}
+`,
+    });
+    const names = (summary: SetupUpdateSummary) =>
+      summary.steps.map((s) => `${s.name}:${s.status}:${s.detail}`);
+    const run = await runKeel(root, 'setup:update', '--skip-compile', '--no-backup', '--json');
+    expect(names(run.json<SetupUpdateSummary>()).slice(3)).toEqual([
+      'warm-up:done:warmed without backup',
+      'compile:skipped:--skip-compile',
+    ]);
+    const plan = await runKeel(root, 'setup:update', '--dry-run', '--json');
+    expect(names(plan.json<SetupUpdateSummary>())).toContain('warm-up:planned:would warm');
+    const skipped = await runKeel(root, 'setup:update', '--skip-db', '--skip-compile', '--json');
+    expect(names(skipped.json<SetupUpdateSummary>())).toContain('warm-up:skipped:--skip-db');
+    vi.stubEnv('KEEL_TEST_WARM', 'off');
+    const out = await runKeel(root, 'setup:update', '--skip-compile', '--json');
+    expect(out.json<SetupUpdateSummary>().steps.map((s) => s.name)).not.toContain('warm-up');
   });
 });

@@ -5,7 +5,9 @@ import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { clearCompiled } from '../../compiler/commands/index.js';
 import { ARTIFACT_NAMES, compileApp } from '../../compiler/index.js';
+import type { Container } from '../../container/index.js';
 import type { SetupStep } from '../../modules/index.js';
+import type { Awaitable } from '../../support/index.js';
 import { Application } from '../application.js';
 import { type CommandUI, defineCommand } from '../command.js';
 import { lookupAppEnv, normalizeAppEnv, readEnvFile } from '../env/index.js';
@@ -19,6 +21,10 @@ export interface SetupUpdateOptions {
   skipHooks: boolean;
   skipCache: boolean;
   skipCompile: boolean;
+  /** `--skip-db`: leave the database alone (steps that migrate skip themselves). */
+  skipDb: boolean;
+  /** False with `--no-backup`: change the database without backing it up first. */
+  backup: boolean;
 }
 
 /** What one step of a run sees. */
@@ -42,6 +48,13 @@ export interface SetupUpdateStep {
   run(ctx: SetupUpdateContext): Promise<string>;
   /** `--dry-run`: say what `run` would do, changing nothing. */
   plan(ctx: SetupUpdateContext): Promise<string>;
+  /**
+   * False leaves the step out of this run altogether: it has nothing to do in this
+   * application (a database step in an app without a database).
+   */
+  applies?(ctx: SetupUpdateContext): Awaitable<boolean>;
+  /** For a step a provider adds: the step it runs before (default: at the end). */
+  before?: string;
 }
 
 /** One step's outcome in the summary. */
@@ -129,8 +142,8 @@ const compileStep: SetupUpdateStep = {
 };
 
 /**
- * The steps of `setup:update`, in order. Subsystems that bring deployment work (database
- * migrations before `compile`, say) add their step here.
+ * The built-in steps of `setup:update`, in order. Subsystems that bring deployment work
+ * (database migrations, say) add theirs with {@link addSetupUpdateStep}.
  */
 export const setupUpdateSteps: readonly SetupUpdateStep[] = [
   varFoldersStep,
@@ -138,6 +151,39 @@ export const setupUpdateSteps: readonly SetupUpdateStep[] = [
   clearCacheStep,
   compileStep,
 ];
+
+declare module '../../container/container.js' {
+  interface ContainerBindings {
+    'setup.update.steps': SetupUpdateStep[];
+  }
+}
+
+/**
+ * Add a step to `setup:update` from a provider's `register()`: the steps live in the
+ * container under `setup.update.steps`, so the kernel knows none of the subsystems.
+ *
+ * @example
+ * ```ts
+ * override register() {
+ *   addSetupUpdateStep(this.app.container, { name: 'search-index', before: 'compile', ... });
+ * }
+ * ```
+ */
+export function addSetupUpdateStep(container: Container, step: SetupUpdateStep): void {
+  const steps = container.bound('setup.update.steps') ? container.make('setup.update.steps') : [];
+  container.value('setup.update.steps', [...steps.filter((s) => s.name !== step.name), step]);
+}
+
+/** The built-in steps with those providers added, each placed before the step it names. */
+export function setupUpdateStepsFor(container: Container): SetupUpdateStep[] {
+  const steps = [...setupUpdateSteps];
+  const added = container.bound('setup.update.steps') ? container.make('setup.update.steps') : [];
+  for (const step of added) {
+    const at = step.before === undefined ? -1 : steps.findIndex((s) => s.name === step.before);
+    steps.splice(at < 0 ? steps.length : at, 0, step);
+  }
+  return steps;
+}
 
 async function setupModules(ctx: SetupUpdateContext, dryRun: boolean): Promise<SetupStep[]> {
   const { app, ui } = ctx;
@@ -242,6 +288,8 @@ export const setupUpdateCommand = defineCommand({
     { flags: '--skip-hooks', description: 'record module versions without running setup hooks' },
     { flags: '--skip-cache', description: 'keep the compiled artifacts instead of clearing them' },
     { flags: '--skip-compile', description: 'do not write the compiled artifacts' },
+    { flags: '--skip-db', description: 'do not run database migrations' },
+    { flags: '--no-backup', description: 'migrate without backing up the database first' },
   ],
   async handle({ cwd, options, ui, createApp }) {
     const settings: SetupUpdateOptions = {
@@ -249,6 +297,8 @@ export const setupUpdateCommand = defineCommand({
       skipHooks: Boolean(options.skipHooks),
       skipCache: Boolean(options.skipCache),
       skipCompile: Boolean(options.skipCompile),
+      skipDb: Boolean(options.skipDb),
+      backup: options.backup !== false,
     };
     const warnings: string[] = [];
     const steps: SetupUpdateStepResult[] = [];
@@ -274,10 +324,13 @@ export const setupUpdateCommand = defineCommand({
       ? await createApp(extra)
       : await Application.create({ root: cwd, environment: 'console', ...extra });
     try {
-      // Hooks may use any service, so a real run boots; a dry run runs no hook and boots nothing.
-      if (!settings.dryRun) await app.boot();
+      // Hooks may use any service, so a real run boots; a dry run runs no hook and boots
+      // nothing, but registers the providers, which add their steps.
+      if (settings.dryRun) app.register();
+      else await app.boot();
       const ctx: SetupUpdateContext = { app, cwd, options: settings, ui };
-      for (const step of setupUpdateSteps) {
+      for (const step of setupUpdateStepsFor(app.container)) {
+        if (step.applies && !(await step.applies(ctx))) continue;
         const skipped = step.skip?.(ctx);
         if (skipped) {
           steps.push({ name: step.name, status: 'skipped', detail: skipped });

@@ -1,7 +1,10 @@
 import type { EventBus } from 'keel';
+import { E_DB_UNIQUE_VIOLATION } from 'keel/db';
 import { E_PRODUCT_EXISTS, E_PRODUCT_NOT_FOUND } from './errors.js';
+import { Product } from './models/product.js';
 
-export interface Product {
+/** What the API shows of a product. */
+export interface ProductData {
   sku: string;
   name: string;
   /** Price in minor units (cents), in the catalog currency. */
@@ -14,44 +17,57 @@ declare module 'keel/events' {
   }
 }
 
-/** The product catalogue (in memory until the database issue gives it a table). */
-export class CatalogService {
-  readonly #products = new Map<string, Product>();
+function data(product: Product): ProductData {
+  return { sku: product.sku, name: product.name, price: product.price };
+}
 
+/** The product catalogue, on the `products` table. */
+export class CatalogService {
   constructor(
     private readonly events: EventBus,
     readonly currency: string,
   ) {}
 
-  async create(product: Product): Promise<Product> {
-    if (this.#products.has(product.sku)) throw new E_PRODUCT_EXISTS(product.sku);
-    this.#products.set(product.sku, { ...product });
+  async create(input: ProductData): Promise<ProductData> {
+    let product: Product;
+    try {
+      product = await Product.create(input);
+    } catch (error) {
+      // The unique index decides, not a racy "find first": two concurrent creates of the
+      // same SKU get one 201 and one 409.
+      if (E_DB_UNIQUE_VIOLATION.is(error)) throw new E_PRODUCT_EXISTS(input.sku);
+      throw error;
+    }
     await this.events.emit('catalog.product-created', { sku: product.sku, name: product.name });
-    return product;
+    return data(product);
   }
 
-  find(sku: string): Product | undefined {
-    return this.#products.get(sku);
+  find(sku: string): Promise<Product | null> {
+    return Product.query().where('sku', sku).first();
   }
 
-  findOrFail(sku: string): Product {
-    const product = this.#products.get(sku);
+  async findOrFail(sku: string): Promise<ProductData> {
+    return data(await this.#get(sku));
+  }
+
+  async update(sku: string, changes: Partial<Omit<ProductData, 'sku'>>): Promise<ProductData> {
+    const product = await this.#get(sku);
+    await product.fill(changes).save();
+    return data(product);
+  }
+
+  /** Archive the product (soft delete): past orders keep pointing at it. */
+  async remove(sku: string): Promise<void> {
+    await (await this.#get(sku)).delete();
+  }
+
+  async list(): Promise<ProductData[]> {
+    return (await Product.query().orderBy('sku').all()).map(data);
+  }
+
+  async #get(sku: string): Promise<Product> {
+    const product = await this.find(sku);
     if (!product) throw new E_PRODUCT_NOT_FOUND(sku);
     return product;
-  }
-
-  update(sku: string, changes: Partial<Omit<Product, 'sku'>>): Product {
-    const product = { ...this.findOrFail(sku), ...changes };
-    this.#products.set(sku, product);
-    return product;
-  }
-
-  remove(sku: string): void {
-    this.findOrFail(sku);
-    this.#products.delete(sku);
-  }
-
-  list(): Product[] {
-    return [...this.#products.values()].sort((a, b) => a.sku.localeCompare(b.sku));
   }
 }

@@ -5,9 +5,9 @@ export default [
     name: 'catalog:list',
     description: 'List the products in the catalog',
     json: true,
-    handle({ app, ui }) {
+    async handle({ app, ui }) {
       const catalog = app.make('catalog');
-      const rows = catalog.list().map((p) => ({
+      const rows = (await catalog.list()).map((p) => ({
         sku: p.sku,
         name: p.name,
         price: (p.price / 100).toFixed(2),

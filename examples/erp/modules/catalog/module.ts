@@ -15,4 +15,6 @@ export default defineModule({
   commands: () => import('./commands.js'),
   routes: () => import('./routes.js'),
   hooks: () => import('./hooks.js'),
+  migrations: 'migrations',
+  seeders: 'seeders',
 });

@@ -13,9 +13,10 @@ const SkuParams = z.object({ sku: z.string().min(1).max(32) });
 export default (router: Router, app: Application) => {
   const catalog = () => app.make('catalog');
   router.group({ prefix: '/api/catalog', name: 'catalog.' }, (r) => {
-    r.get('/products', () => ({ data: catalog().list(), currency: catalog().currency })).name(
-      'products.index',
-    );
+    r.get('/products', async () => ({
+      data: await catalog().list(),
+      currency: catalog().currency,
+    })).name('products.index');
     r.get('/products/:sku', (ctx: HttpContext) => catalog().findOrFail(ctx.params.sku!))
       .name('products.show')
       .validate({ params: SkuParams });
@@ -31,9 +32,8 @@ export default (router: Router, app: Application) => {
     )
       .name('products.update')
       .validate({ params: SkuParams, body: ProductPatch });
-    r.delete('/products/:sku', (ctx: HttpContext) => {
-      catalog().remove(ctx.params.sku!);
-      return undefined;
+    r.delete('/products/:sku', async (ctx: HttpContext) => {
+      await catalog().remove(ctx.params.sku!);
     })
       .name('products.destroy')
       .validate({ params: SkuParams });

@@ -5,8 +5,8 @@ export default [
     name: 'inventory:levels',
     description: 'Show stock on hand per product',
     json: true,
-    handle({ app, ui }) {
-      const levels = app.make('inventory').levels();
+    async handle({ app, ui }) {
+      const levels = await app.make('inventory').levels();
       ui.output(levels, () => ui.table(levels));
       return 0;
     },

@@ -7,8 +7,10 @@ export default (app: Application) =>
     'catalog.product-created': {
       name: 'open-stock-for-new-product',
       priority: 10,
-      handle: ({ sku }) => {
-        app.make('inventory').receive(sku, app.config.get('inventory.initialStock') as number);
+      handle: async ({ sku }) => {
+        await app
+          .make('inventory')
+          .receive(sku, app.config.get('inventory.initialStock') as number);
       },
     },
   });

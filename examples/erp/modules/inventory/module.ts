@@ -15,4 +15,6 @@ export default defineModule({
   events: () => import('./events.js'),
   commands: () => import('./commands.js'),
   routes: () => import('./routes.js'),
+  migrations: 'migrations',
+  seeders: 'seeders',
 });

@@ -4,12 +4,12 @@ import { z } from 'zod';
 
 export default (router: Router, app: Application) => {
   router.group({ prefix: '/api/inventory', name: 'inventory.' }, (r) => {
-    r.get('/levels', () => ({ data: app.make('inventory').levels() })).name('levels');
-    r.post('/levels/:sku/receive', (ctx: HttpContext) => {
+    r.get('/levels', async () => ({ data: await app.make('inventory').levels() })).name('levels');
+    r.post('/levels/:sku/receive', async (ctx: HttpContext) => {
       const { quantity } = ctx.validated.body as { quantity: number };
-      app.make('catalog').findOrFail(ctx.params.sku!);
-      app.make('inventory').receive(ctx.params.sku!, quantity);
-      return { sku: ctx.params.sku, onHand: app.make('inventory').level(ctx.params.sku!) };
+      await app.make('catalog').findOrFail(ctx.params.sku!);
+      const onHand = await app.make('inventory').receive(ctx.params.sku!, quantity);
+      return { sku: ctx.params.sku, onHand };
     })
       .name('receive')
       .validate({ body: z.object({ quantity: z.number().int().min(1).max(1_000_000) }) });

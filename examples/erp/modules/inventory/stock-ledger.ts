@@ -1,4 +1,6 @@
 import { defineError, type EventBus } from 'keel';
+import { db } from 'keel/db';
+import { StockLevel } from './models/stock-level.js';
 
 declare module 'keel/events' {
   interface EventMap {
@@ -16,55 +18,55 @@ export const E_INSUFFICIENT_STOCK = defineError(
   },
 );
 
-/** Stock on hand per SKU (in memory until the database issue gives it a table). */
+/** Stock on hand per SKU, on the `stock_levels` table. */
 export class StockLedger {
-  readonly #onHand = new Map<string, number>();
-
   constructor(
     private readonly events: EventBus,
     private readonly lowStockThreshold: number,
   ) {}
 
-  level(sku: string): number {
-    return this.#onHand.get(sku) ?? 0;
+  async level(sku: string): Promise<number> {
+    return (await StockLevel.find(sku))?.on_hand ?? 0;
   }
 
-  levels(): Array<{ sku: string; onHand: number }> {
-    return [...this.#onHand]
-      .map(([sku, onHand]) => ({ sku, onHand }))
-      .sort((a, b) => a.sku.localeCompare(b.sku));
+  async levels(): Promise<Array<{ sku: string; onHand: number }>> {
+    const rows = await StockLevel.query().orderBy('sku').all();
+    return rows.map((row) => ({ sku: row.sku, onHand: row.on_hand }));
   }
 
-  receive(sku: string, quantity: number): void {
-    this.#onHand.set(sku, this.level(sku) + quantity);
+  /** Add received stock; resolves with the new level. */
+  async receive(sku: string, quantity: number): Promise<number> {
+    return db().transaction(async () => {
+      const level = await StockLevel.find(sku);
+      if (!level) return (await StockLevel.create({ sku, on_hand: quantity })).on_hand;
+      await level.increment('on_hand', quantity);
+      return level.on_hand;
+    });
   }
 
   /**
-   * Reserve several lines all or nothing: every line is checked (quantities of a repeated
-   * SKU summed) before any stock moves, with no await in between.
+   * Reserve several lines all or nothing: each SKU (quantities of a repeated one summed) is
+   * decremented only where enough is on hand, in one transaction; the first short line
+   * rolls back the others. Low-stock events go out once the reservation committed.
    */
   async reserveAll(lines: ReadonlyArray<{ sku: string; quantity: number }>): Promise<void> {
     const wanted = new Map<string, number>();
     for (const line of lines) wanted.set(line.sku, (wanted.get(line.sku) ?? 0) + line.quantity);
-    for (const [sku, quantity] of wanted) {
-      const onHand = this.level(sku);
-      if (quantity > onHand) throw new E_INSUFFICIENT_STOCK(sku, quantity, onHand);
-    }
-    const low: Array<{ sku: string; onHand: number }> = [];
-    for (const [sku, quantity] of wanted) {
-      const left = this.level(sku) - quantity;
-      this.#onHand.set(sku, left);
-      if (left <= this.lowStockThreshold) low.push({ sku, onHand: left });
-    }
-    for (const event of low) await this.events.emit('inventory.stock-low', event);
-  }
-
-  async reserve(sku: string, quantity: number): Promise<void> {
-    const onHand = this.level(sku);
-    if (quantity > onHand) throw new E_INSUFFICIENT_STOCK(sku, quantity, onHand);
-    this.#onHand.set(sku, onHand - quantity);
-    if (onHand - quantity <= this.lowStockThreshold) {
-      await this.events.emit('inventory.stock-low', { sku, onHand: onHand - quantity });
-    }
+    await db().transaction(async () => {
+      for (const [sku, quantity] of wanted) {
+        // One atomic statement: concurrent orders can never take the level below zero.
+        const updated = await StockLevel.query()
+          .where('sku', sku)
+          .where('on_hand', '>=', quantity)
+          .decrement('on_hand', quantity);
+        if (updated === 0) throw new E_INSUFFICIENT_STOCK(sku, quantity, await this.level(sku));
+        const left = await this.level(sku);
+        if (left <= this.lowStockThreshold) {
+          await db().afterCommit(() =>
+            this.events.emit('inventory.stock-low', { sku, onHand: left }),
+          );
+        }
+      }
+    });
   }
 }

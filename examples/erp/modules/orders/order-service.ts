@@ -1,6 +1,9 @@
 import { defineError, type EventBus } from 'keel';
+import { db } from 'keel/db';
 import type { CatalogService } from '../catalog/catalog-service.js';
+import { Product } from '../catalog/models/product.js';
 import type { StockLedger } from '../inventory/stock-ledger.js';
+import { Order, OrderLine, type OrderStatus } from './models/order.js';
 
 declare module 'keel/events' {
   interface EventMap {
@@ -8,16 +11,17 @@ declare module 'keel/events' {
   }
 }
 
-export interface OrderLine {
+export interface OrderLineInput {
   sku: string;
   quantity: number;
 }
 
-export interface Order {
+/** What the API shows of an order. */
+export interface OrderData {
   id: number;
-  lines: Array<OrderLine & { unitPrice: number }>;
+  lines: Array<OrderLineInput & { unitPrice: number }>;
   total: number;
-  status: 'placed' | 'awaiting-approval';
+  status: OrderStatus;
 }
 
 export const E_UNKNOWN_PRODUCT = defineError(
@@ -38,41 +42,66 @@ export const E_ORDER_LINES = defineError(
   },
 );
 
-/** Places orders: prices from the catalog, stock reserved in inventory. */
-export class OrderService {
-  readonly #orders: Order[] = [];
+function data(order: Order): OrderData {
+  return {
+    id: order.id,
+    status: order.status as OrderStatus,
+    total: order.total,
+    lines: order.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unit_price })),
+  };
+}
 
+/** Places orders: prices from the catalog, stock reserved in inventory, all in one transaction. */
+export class OrderService {
   constructor(
-    private readonly catalog: CatalogService,
+    readonly catalog: CatalogService,
     private readonly inventory: StockLedger,
     private readonly events: EventBus,
     private readonly settings: { approvalThreshold: number; maxLines: number },
   ) {}
 
-  async place(lines: OrderLine[]): Promise<Order> {
+  async place(lines: OrderLineInput[]): Promise<OrderData> {
     if (lines.length === 0 || lines.length > this.settings.maxLines) {
       throw new E_ORDER_LINES(this.settings.maxLines);
     }
-    const priced = lines.map((line) => {
-      const product = this.catalog.find(line.sku);
-      if (!product) throw new E_UNKNOWN_PRODUCT(line.sku);
-      return { ...line, unitPrice: product.price };
+    const order = await db().transaction(async () => {
+      // One query for every product of the order, not one per line.
+      const skus = [...new Set(lines.map((l) => l.sku))];
+      const products = new Map(
+        (await Product.query().whereIn('sku', skus).all()).map((p) => [p.sku, p]),
+      );
+      const priced = lines.map((line) => {
+        const product = products.get(line.sku);
+        if (!product) throw new E_UNKNOWN_PRODUCT(line.sku);
+        return { ...line, unitPrice: product.price };
+      });
+      await this.inventory.reserveAll(priced);
+      const total = priced.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
+      const needsApproval = total > this.settings.approvalThreshold;
+      const created = await Order.create({
+        status: needsApproval ? 'awaiting-approval' : 'placed',
+        total,
+      });
+      await OrderLine.createMany(
+        priced.map((l) => ({
+          order_id: created.id,
+          sku: l.sku,
+          quantity: l.quantity,
+          unit_price: l.unitPrice,
+        })),
+      );
+      // Listeners (mail, approval queue) hear of the order only once it exists for good.
+      await db().afterCommit(() =>
+        this.events.emit('orders.placed', { orderId: created.id, total, needsApproval }),
+      );
+      return created;
     });
-    await this.inventory.reserveAll(priced);
-    const total = priced.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
-    const needsApproval = total > this.settings.approvalThreshold;
-    const order: Order = {
-      id: this.#orders.length + 1,
-      lines: priced,
-      total,
-      status: needsApproval ? 'awaiting-approval' : 'placed',
-    };
-    this.#orders.push(order);
-    await this.events.emit('orders.placed', { orderId: order.id, total, needsApproval });
-    return order;
+    await order.load('lines');
+    return data(order);
   }
 
-  list(): readonly Order[] {
-    return this.#orders;
+  /** Every order with its lines: two queries, whatever the number of orders. */
+  async list(): Promise<OrderData[]> {
+    return (await Order.query().with('lines').orderBy('id').all()).map(data);
   }
 }

@@ -16,7 +16,7 @@ const PlaceOrder = z.object({
 
 export default (router: Router, app: Application) => {
   router.group({ prefix: '/api/orders', name: 'orders.' }, (r) => {
-    r.get('/', () => ({ data: app.make('orders').list() })).name('index');
+    r.get('/', async () => ({ data: await app.make('orders').list() })).name('index');
     r.post('/', async (ctx: HttpContext) => {
       const order = await app
         .make('orders')

@@ -14,10 +14,4 @@ export class CatalogProvider extends ServiceProvider<Application> {
       () => new CatalogService(this.app.events, this.app.config.get('catalog.currency') as string),
     );
   }
-
-  override async boot(): Promise<void> {
-    const catalog = this.app.make('catalog');
-    await catalog.create({ sku: 'CHAIR-01', name: 'Office chair', price: 12_900 });
-    await catalog.create({ sku: 'DESK-01', name: 'Standing desk', price: 49_900 });
-  }
 }

@@ -10,8 +10,8 @@ export class ReportsController {
 
   @Get('/orders')
   @Name('orders')
-  summary(ctx: HttpContext) {
-    const orders = this.orders.list();
+  async summary(ctx: HttpContext) {
+    const orders = await this.orders.list();
     const status = ctx.query.status;
     const selected =
       typeof status === 'string' ? orders.filter((o) => o.status === status) : orders;
