@@ -320,6 +320,28 @@ describeEachDialect('Connection', (database, dialect) => {
     );
   });
 
+  if (dialect === 'sqlite') {
+    it('reuses prepared statements across queries and after a schema change', async () => {
+      await reset();
+      await connection
+        .insertInto('items')
+        .values([{ name: 'a' }, { name: 'b' }, { name: 'c' }])
+        .execute();
+      const query = () => connection.selectFrom('items').select('name').orderBy('name');
+      const streamed: string[] = [];
+      for await (const row of query().stream()) streamed.push(row.name);
+      expect(streamed).toEqual(['a', 'b', 'c']);
+      expect((await query().execute()).length).toBe(3);
+      // After a schema change SQLite re-prepares the cached statement itself.
+      await connection.schema.alterTable('items').addColumn('extra', 'integer').execute();
+      expect(await connection.selectFrom('items').selectAll().execute()).toHaveLength(3);
+      await connection.schema.alterTable('items').dropColumn('extra').execute();
+      expect(Object.keys((await connection.selectFrom('items').selectAll().execute())[0]!)).toEqual(
+        ['id', 'name', 'qty'],
+      );
+    });
+  }
+
   if (dialect !== 'sqlite') {
     it('reports a connection killed mid-query as E_DB_CONNECTION_LOST and recovers', async () => {
       const victim = new Connection({

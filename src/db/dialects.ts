@@ -76,7 +76,47 @@ function remembered<T>(open: () => Promise<T>): {
 
 function sqliteDialect(config: SqliteConnectionConfig, context: DialectContext): DialectHandle {
   const database = remembered(() => openSqlite(config, context));
-  return { dialect: new SqliteDialect({ database: database.open }), native: database.current };
+  return {
+    dialect: new SqliteDialect({ database: async () => cachingStatements(await database.open()) }),
+    native: database.current,
+  };
+}
+
+/** Statements kept prepared per SQLite connection; the least recently used go first. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * The database Kysely sees, with prepared statements reused: Kysely prepares every query
+ * afresh, and on SQLite preparing costs more than running a small query. A statement that
+ * is busy (an open iterator of a streamed query) is never handed out twice: a fresh one is
+ * prepared instead. SQLite re-prepares a cached statement itself after a schema change.
+ */
+export function cachingStatements(database: import('better-sqlite3').Database): {
+  prepare(sql: string): import('better-sqlite3').Statement;
+  close(): void;
+} {
+  const cache = new Map<string, import('better-sqlite3').Statement>();
+  return {
+    prepare(sql) {
+      const cached = cache.get(sql);
+      if (cached !== undefined && !cached.busy) {
+        // Re-insert: Map order is the recency order.
+        cache.delete(sql);
+        cache.set(sql, cached);
+        return cached;
+      }
+      const statement = database.prepare(sql);
+      if (cached === undefined) {
+        cache.set(sql, statement);
+        if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      }
+      return statement;
+    },
+    close() {
+      cache.clear();
+      database.close();
+    },
+  };
 }
 
 async function openSqlite(

@@ -1,4 +1,5 @@
 // biome-ignore-all lint/complexity/noThisInStatic: statics are polymorphic on purpose: `Product.find()` must hydrate `Product`, not the base class.
+import type { CompiledQuery } from 'kysely';
 import type { Connection } from '../connection.js';
 import { E_MODEL_NOT_FOUND } from '../errors.js';
 import { describeValue } from './column-codec.js';
@@ -23,6 +24,33 @@ function keyLabel(key: unknown): string {
   return typeof key === 'string' || typeof key === 'number' || typeof key === 'bigint'
     ? String(key)
     : describeValue(key);
+}
+
+type Definition = ReturnType<typeof metaOf>['definition'];
+
+// `find` is the hottest model query: its SQL is built and compiled once per model and
+// connection (object: two apps may both name theirs `default`), then run with the key as its only parameter (Kysely would rebuild and
+// recompile the same statement on every call).
+const findStatements = new WeakMap<Definition, WeakMap<Connection, CompiledQuery>>();
+
+function findStatement(definition: Definition, connection: Connection): CompiledQuery {
+  let byConnection = findStatements.get(definition);
+  if (!byConnection) {
+    byConnection = new WeakMap();
+    findStatements.set(definition, byConnection);
+  }
+  let compiled = byConnection.get(connection);
+  if (!compiled) {
+    let qb = connection.kysely
+      .selectFrom(definition.table)
+      .selectAll()
+      .where(definition.primaryKey, '=', null as never);
+    if (definition.deletedAt) qb = qb.where(definition.deletedAt, 'is', null);
+    // The key is the statement's only bound value (the soft-delete test binds none).
+    compiled = qb.compile();
+    byConnection.set(connection, compiled);
+  }
+  return compiled;
 }
 
 function record(model: object): ModelRecord {
@@ -92,12 +120,13 @@ export class ModelStatics {
     }
     const connection = connectionOf(definition);
     const dialect = connection.dialect;
-    let qb = connection.db
-      .selectFrom(definition.table)
-      .selectAll()
-      .where(pk, '=', codec.write(value, dialect));
-    if (definition.deletedAt) qb = qb.where(definition.deletedAt, 'is', null);
-    const row = await qb.executeTakeFirst();
+    const db = connection.db;
+    const compiled = findStatement(definition, connection);
+    const { rows } = await db.executeQuery<Record<string, unknown>>({
+      ...compiled,
+      parameters: [codec.write(value, dialect)],
+    });
+    const row = rows[0];
     return row ? hydrate(cls, definition, rowReader(definition, dialect), row) : null;
   }
 
