@@ -1,3 +1,4 @@
+import { cacheGcCommand } from '../cache/commands/index.js';
 import { buildCommand, cacheClearCommand, compileCommand } from '../compiler/commands/index.js';
 import {
   dbBackupCommand,
@@ -42,6 +43,7 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   compileCommand,
   buildCommand,
   cacheClearCommand,
+  cacheGcCommand,
   setupUpdateCommand,
   healthCheckCommand,
   codeStatsCommand,

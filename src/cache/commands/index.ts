@@ -1,0 +1,1 @@
+export { cacheGcCommand } from './cache-gc-command.js';

@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { E_CACHE_CONFIG_INVALID } from './errors.js';
+
+const ttl = z.union([z.number().positive(), z.string().min(1)]);
+const maxValueBytes = z.number().int().positive().optional();
+
+const memory = z
+  .object({
+    driver: z.literal('memory'),
+    /** At most this many entries per pool (least recently used go first). */
+    maxEntries: z.number().int().positive().default(10_000),
+    /** At most this many bytes per pool, by estimate. */
+    maxBytes: z.number().int().positive().optional(),
+    /** The largest single value, by estimate (default: maxBytes). */
+    maxEntryBytes: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const file = z
+  .object({
+    driver: z.literal('file'),
+    /** The folder of entry files, relative to the app root. */
+    path: z.string().min(1).default('var/cache/data'),
+    maxValueBytes,
+  })
+  .strict();
+
+const database = z
+  .object({
+    driver: z.literal('database'),
+    /** The database connection name; default: the default connection. */
+    connection: z.string().min(1).optional(),
+    table: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .default('keel_cache'),
+    maxValueBytes,
+  })
+  .strict();
+
+const redis = z
+  .object({
+    driver: z.literal('redis'),
+    /** `redis://[:password@]host:port/db`; default `REDIS_URL`, else 127.0.0.1:6379. */
+    url: z.string().min(1).optional(),
+    maxValueBytes,
+  })
+  .strict();
+
+const store = z.discriminatedUnion('driver', [memory, file, database, redis]);
+
+const pool = z
+  .object({
+    /** The store name; default: the `default` store. */
+    store: z.string().min(1).optional(),
+    /** The key prefix after the app prefix; default: the pool's name. */
+    prefix: z
+      .string()
+      .regex(/^[^\0]{1,100}$/)
+      .optional(),
+    /** The TTL of writes that give none (default: no expiry). */
+    ttl: ttl.optional(),
+  })
+  .strict();
+
+export const cacheConfigSchema = z
+  .object({
+    /** The store pools use unless they name one (env `CACHE_DRIVER`). */
+    default: z.string().min(1).default('memory'),
+    /** Every key starts with `<prefix>:<pool>:` (env `CACHE_PREFIX`). */
+    prefix: z
+      .string()
+      .regex(/^[^\0]{1,100}$/)
+      .default('keel'),
+    stores: z.record(z.string().min(1), store).default({}),
+    pools: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), pool).default({}),
+  })
+  .strict();
+
+export type CacheConfigInput = z.input<typeof cacheConfigSchema>;
+export type CacheConfig = z.output<typeof cacheConfigSchema>;
+export type CacheStoreConfig = z.output<typeof store>;
+export type CachePoolConfig = z.output<typeof pool>;
+
+/** The framework's pools: each application has them, with its own additions. */
+export const FRAMEWORK_POOLS = ['config', 'runtime', 'views', 'data'] as const;
+
+/**
+ * Type a `config/cache.ts`.
+ *
+ * @example
+ * ```ts
+ * export default defineCacheConfig({
+ *   default: 'redis',
+ *   pools: { views: { store: 'file' }, sessions: { ttl: '2h' } },
+ * });
+ * ```
+ */
+export function defineCacheConfig(config: CacheConfigInput): CacheConfigInput {
+  return config;
+}
+
+/**
+ * Validate the `cache` config namespace, fill in the default stores (memory, file,
+ * database, redis) and the framework pools, and apply `CACHE_DRIVER` / `CACHE_PREFIX`
+ * (the file's values win over the env, as for the database config).
+ */
+export function resolveCacheConfig(
+  raw: unknown,
+  env: (name: string) => string | undefined = () => undefined,
+): CacheConfig {
+  const input = (raw ?? {}) as Record<string, unknown>;
+  const withEnv = {
+    ...input,
+    default: input.default ?? env('CACHE_DRIVER'),
+    prefix: input.prefix ?? env('CACHE_PREFIX'),
+  };
+  const parsed = cacheConfigSchema.safeParse(withEnv);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new E_CACHE_CONFIG_INVALID(issue.path.join('.') || '(root)', issue.message);
+  }
+  const config = parsed.data;
+  const redisUrl = env('REDIS_URL');
+  config.stores = {
+    memory: { driver: 'memory', maxEntries: 10_000 },
+    file: { driver: 'file', path: 'var/cache/data' },
+    database: { driver: 'database', table: 'keel_cache' },
+    redis: { driver: 'redis', ...(redisUrl ? { url: redisUrl } : {}) },
+    ...config.stores,
+  };
+  config.pools = {
+    ...Object.fromEntries(FRAMEWORK_POOLS.map((name) => [name, {}])),
+    ...config.pools,
+  };
+  if (!Object.hasOwn(config.stores, config.default))
+    throw new E_CACHE_CONFIG_INVALID(
+      'default',
+      `names "${config.default}", which is not among the stores (${Object.keys(config.stores).join(', ')})`,
+    );
+  for (const [name, p] of Object.entries(config.pools)) {
+    if (p.store !== undefined && !Object.hasOwn(config.stores, p.store))
+      throw new E_CACHE_CONFIG_INVALID(
+        `pools.${name}.store`,
+        `names "${p.store}", which is not a store`,
+      );
+  }
+  return config;
+}
