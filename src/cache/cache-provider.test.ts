@@ -88,6 +88,20 @@ describe('CacheProvider', () => {
     const two = app.container.createScope('request');
     expect(one.make('cache.scope')).toBe(one.make('cache.scope'));
     expect(one.make('cache.scope')).not.toBe(two.make('cache.scope'));
+    // The default pool's store is in memory here: nothing that could be down.
+    expect(app.health.names().filter((n) => n.startsWith('cache'))).toEqual([]);
+  });
+
+  it('checks a store outside the process for readiness with a round trip', async () => {
+    const { root } = await fixture({
+      'config/cache.ts': `export default { default: 'file' };
+`,
+    });
+    const app = await create(root);
+    await app.boot();
+    expect(await app.health.run()).toEqual([
+      expect.objectContaining({ name: 'cache:file', status: 'ok' }),
+    ]);
   });
 
   it('fails the boot on a broken cache config', async () => {

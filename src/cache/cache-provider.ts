@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ServiceProvider } from '../container/index.js';
 import type { Application } from '../kernel/index.js';
 // Types only: the manager and its stores load at boot, Redis and database stores on use.
@@ -60,11 +61,28 @@ export class CacheProvider extends ServiceProvider<Application> {
     if (!config) return;
     const app = this.app;
     const { CacheManager } = await import('./cache-manager.js');
-    this.#manager = new CacheManager({
+    const manager = new CacheManager({
       config,
       root: app.paths.root,
       events: app.events,
       connection: (name) => app.make('db').connection(name),
+    });
+    this.#manager = manager;
+    // Readiness: a write, read and delete through the default pool's store, when that store
+    // lives outside the process (an in-memory store cannot be down).
+    const storeName = config.pools.data?.store ?? config.default;
+    const driver = config.stores[storeName]?.driver;
+    if (driver === undefined || driver === 'memory') return;
+    app.health.register(`cache:${driver}`, async () => {
+      const cache = manager.pool();
+      const key = `keel:health:${process.pid}:${randomUUID()}`;
+      const token = randomUUID();
+      await cache.set(key, token, 10);
+      const back = await cache.get(key);
+      await cache.delete(key);
+      return back === token
+        ? { status: 'ok', message: 'write, read and delete round trip' }
+        : { status: 'fail', message: 'a value written was not read back' };
     });
   }
 

@@ -52,6 +52,8 @@ describe('LockProvider', () => {
     expect(locks.store.driver).toBe('memory');
     expect(locks.defaultTtlMs).toBe(30_000);
     expect(await locks.lock('report').run(({ fencingToken }) => fencingToken)).toBe(1);
+    // An in-memory store cannot be down: no readiness check for it.
+    expect(app.health.names()).not.toContain('locks:memory');
   });
 
   it('uses the database driver from LOCK_DRIVER, with its framework migration', async () => {
@@ -79,6 +81,8 @@ describe('LockProvider', () => {
     expect(await lock.acquire()).toBe(1);
     expect(await locks.lock('invoice:1').acquire()).toBeNull();
     expect(await lock.release()).toBe(true);
+    const runs = await app.health.run({ names: ['locks:database'] });
+    expect(runs).toEqual([expect.objectContaining({ name: 'locks:database', status: 'ok' })]);
   });
 
   it.runIf(hasRedis)(

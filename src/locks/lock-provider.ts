@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ServiceProvider } from '../container/index.js';
 import type { Application } from '../kernel/index.js';
 import { type LocksConfig, resolveLocksConfig } from './config.js';
@@ -59,10 +60,21 @@ export class LockProvider extends ServiceProvider<Application> {
     const config = this.#config;
     if (!config) return;
     const { LockManager } = await import('./lock-manager.js');
-    this.#manager = new LockManager({
+    const manager = new LockManager({
       store: await this.#store(config),
       defaultTtl: config.ttl,
       maxPollMs: config.maxPollMs,
+    });
+    this.#manager = manager;
+    // Readiness: the store grants and releases a lock of this process's own (a store
+    // outside the process only: an in-memory one cannot be down).
+    if (config.driver === 'memory') return;
+    this.app.health.register(`locks:${config.driver}`, async () => {
+      const lock = manager.lock(`keel:health:${process.pid}:${randomUUID()}`, 5_000);
+      const fencing = await lock.acquire();
+      if (fencing === null) return { status: 'fail', message: 'the store refused a free lock' };
+      await lock.release();
+      return { status: 'ok', message: `${config.driver} store acquires and releases` };
     });
   }
 
