@@ -1,48 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  APP_FILE,
-  createFixtureApp,
-  type FixtureApp,
-  moduleFile,
-} from '../../test/support/fixture-app.js';
+import { describe, expect, it } from 'vitest';
+import { providerApps } from '../../test/support/provider-app.js';
 import { ConsoleUI } from '../cli/index.js';
 import { cacheClearCommand } from '../compiler/commands/index.js';
 import { DatabaseProvider } from '../db/db-provider.js';
-import { Application, type CommandContext, createNullLogger } from '../kernel/index.js';
+import type { Application, CommandContext, } from '../kernel/index.js';
 import { CACHE_MIGRATION_NAME, CacheProvider } from './cache-provider.js';
 import { cacheGcCommand } from './commands/index.js';
 
-const fixtures: FixtureApp[] = [];
-const apps: Application[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.shutdown()));
-  await Promise.all(fixtures.splice(0).map((f) => f.cleanup()));
-});
-
-async function fixture(files: Record<string, string> = {}): Promise<FixtureApp> {
-  const created = await createFixtureApp({
-    'keel.config.ts': APP_FILE,
-    'modules/shop/module.ts': moduleFile(`{ name: 'shop', version: '1.0.0' }`),
-    ...files,
-  });
-  fixtures.push(created);
-  return created;
-}
-
-async function create(root: string, env: Record<string, string> = {}): Promise<Application> {
-  const app = await Application.create({
-    root,
-    environment: 'test',
-    env: { LOG_LEVEL: 'silent', ...env },
-    logger: createNullLogger(),
-    providers: [DatabaseProvider, CacheProvider],
-  });
-  apps.push(app);
-  return app;
-}
+const apps = providerApps([DatabaseProvider, CacheProvider]);
+const fixture = apps.fixture;
+const create = (root: string, env: Record<string, string> = {}) => apps.create(root, env);
 
 /** Run a command's handle with a JSON console; resolves to its exit code and output. */
 async function run(

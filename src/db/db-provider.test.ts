@@ -1,41 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  APP_FILE,
-  createFixtureApp,
-  type FixtureApp,
-  moduleFile,
-} from '../../test/support/fixture-app.js';
-import { Application, createNullLogger } from '../kernel/index.js';
+import { describe, expect, it } from 'vitest';
+import { moduleFile } from '../../test/support/fixture-app.js';
+import { providerApps } from '../../test/support/provider-app.js';
+import type { Application, } from '../kernel/index.js';
 import { currentDatabaseManager, db } from './database-manager.js';
 import { DatabaseProvider } from './db-provider.js';
 
-const fixtures: FixtureApp[] = [];
-const apps: Application[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.shutdown()));
-  await Promise.all(fixtures.splice(0).map((f) => f.cleanup()));
-});
+const apps = providerApps([DatabaseProvider]);
 
 async function boot(
   files: Record<string, string>,
   env: Record<string, string> = {},
 ): Promise<Application> {
-  const fixture = await createFixtureApp({
-    'keel.config.ts': APP_FILE,
-    'modules/shop/module.ts': moduleFile(`{ name: 'shop', version: '1.0.0' }`),
-    ...files,
-  });
-  fixtures.push(fixture);
-  const app = await Application.create({
-    root: fixture.root,
-    environment: 'test',
-    env: { LOG_LEVEL: 'silent', ...env },
-    logger: createNullLogger(),
-    providers: [DatabaseProvider],
-  });
-  apps.push(app);
+  const app = await apps.create(files, env);
   await app.boot();
   return app;
 }

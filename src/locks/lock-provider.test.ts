@@ -1,46 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  APP_FILE,
-  createFixtureApp,
-  type FixtureApp,
-  moduleFile,
-} from '../../test/support/fixture-app.js';
+import { describe, expect, it } from 'vitest';
+import { providerApps } from '../../test/support/provider-app.js';
 import { requireService } from '../../test/support/services.js';
 import { DatabaseProvider } from '../db/index.js';
 import { appMigrations, appMigrator } from '../db/migrations/index.js';
-import { Application, createNullLogger } from '../kernel/index.js';
+import type { Application, } from '../kernel/index.js';
 import { resolveLocksConfig } from './config.js';
 import { LockProvider } from './lock-provider.js';
 
-const fixtures: FixtureApp[] = [];
-const apps: Application[] = [];
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((app) => app.shutdown()));
-  await Promise.all(fixtures.splice(0).map((f) => f.cleanup()));
-});
-
-async function create(
-  files: Record<string, string>,
-  env: Record<string, string> = {},
-  providers = [DatabaseProvider, LockProvider],
-): Promise<Application> {
-  const fixture = await createFixtureApp({
-    'keel.config.ts': APP_FILE,
-    'modules/shop/module.ts': moduleFile(`{ name: 'shop', version: '1.0.0' }`),
-    ...files,
-  });
-  fixtures.push(fixture);
-  const app = await Application.create({
-    root: fixture.root,
-    environment: 'test',
-    env: { LOG_LEVEL: 'silent', ...env },
-    logger: createNullLogger(),
-    providers,
-  });
-  apps.push(app);
-  return app;
-}
+const apps = providerApps([DatabaseProvider, LockProvider]);
+const create = apps.create;
 
 const hasRedis = await requireService('Redis', '127.0.0.1', 6379);
 
