@@ -6,7 +6,7 @@ import { providerApps } from '../../test/support/provider-app.js';
 import { ConsoleUI } from '../cli/index.js';
 import { cacheClearCommand } from '../compiler/commands/index.js';
 import { DatabaseProvider } from '../db/db-provider.js';
-import type { Application, CommandContext, } from '../kernel/index.js';
+import type { Application, CommandContext } from '../kernel/index.js';
 import { CACHE_MIGRATION_NAME, CacheProvider } from './cache-provider.js';
 import { cacheGcCommand } from './commands/index.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { moduleFile } from '../../test/support/fixture-app.js';
 import { providerApps } from '../../test/support/provider-app.js';
-import type { Application, } from '../kernel/index.js';
+import type { Application } from '../kernel/index.js';
 import { currentDatabaseManager, db } from './database-manager.js';
 import { DatabaseProvider } from './db-provider.js';
 

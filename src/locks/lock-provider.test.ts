@@ -4,7 +4,7 @@ import { providerApps } from '../../test/support/provider-app.js';
 import { requireService } from '../../test/support/services.js';
 import { DatabaseProvider } from '../db/index.js';
 import { appMigrations, appMigrator } from '../db/migrations/index.js';
-import type { Application, } from '../kernel/index.js';
+import type { Application } from '../kernel/index.js';
 import { resolveLocksConfig } from './config.js';
 import { LockProvider } from './lock-provider.js';
 
