@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
+import { Connection } from '../../src/db/connection.js';
 import type { ConnectionConfig, DialectName } from '../../src/db/index.js';
+import { dropAllTables } from '../../src/db/migrations/index.js';
+import { createNullLogger } from '../../src/kernel/index.js';
 import { requireService } from './services.js';
 
 /** The machine's servers (CI runs the same ones). */
@@ -135,4 +138,34 @@ export function describeEachDialect(
       }, dialect);
     });
   }
+}
+
+/** A Keel connection to a test database (close it when done). */
+export function testConnection(database: TestDatabase, name = 'main'): Connection {
+  return new Connection({
+    name,
+    config: database.config,
+    root: process.cwd(),
+    logger: createNullLogger(),
+  });
+}
+
+/**
+ * Every test of the suite starts on an empty database: a connection is opened and every
+ * table dropped before each test, and closed after it. Returns the current connection.
+ */
+export function useEmptyDatabase(database: () => TestDatabase): () => Connection {
+  let connection: Connection | undefined;
+  beforeEach(async () => {
+    connection = testConnection(database());
+    await dropAllTables(connection);
+  });
+  afterEach(async () => {
+    await connection?.close();
+    connection = undefined;
+  });
+  return () => {
+    if (!connection) throw new Error('the connection is opened in beforeEach');
+    return connection;
+  };
 }

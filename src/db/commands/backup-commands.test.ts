@@ -2,12 +2,9 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { describeEachDialect } from '../../../test/support/databases.js';
-import { createNullLogger } from '../../kernel/index.js';
+import { describeEachDialect, useEmptyDatabase } from '../../../test/support/databases.js';
 import { ENV_KEYS, runKeel, writeFiles } from '../../modules/commands/__fixtures__/cli-fixture.js';
 import type { BackupFile } from '../backup/backup-file.js';
-import { Connection } from '../connection.js';
-import { dropAllTables } from '../migrations/table-inspector.js';
 import { makeDbApp, removeDbApp } from './__fixtures__/db-app.js';
 import type { DbTablesOutput } from './db-tables-command.js';
 import type { MakeMigrationOutput } from './make-migration-command.js';
@@ -22,20 +19,7 @@ afterEach(async () => {
 });
 
 describeEachDialect('db:backup, db:backups, db:restore, db:tables', (database, dialect) => {
-  let connection: Connection;
-
-  beforeEach(async () => {
-    connection = new Connection({
-      name: 'main',
-      config: database().config,
-      root: process.cwd(),
-      logger: createNullLogger(),
-    });
-    await dropAllTables(connection);
-  });
-  afterEach(async () => {
-    await connection.close();
-  });
+  const current = useEmptyDatabase(database);
 
   async function app(): Promise<string> {
     const root = await makeDbApp(database().config);
@@ -45,13 +29,13 @@ describeEachDialect('db:backup, db:backups, db:restore, db:tables', (database, d
   }
 
   async function productNames(): Promise<string[]> {
-    const rows = await connection.selectFrom('products').select('name').orderBy('name').execute();
+    const rows = await current().selectFrom('products').select('name').orderBy('name').execute();
     return rows.map((r: { name: string }) => r.name);
   }
 
   it('backs up, lists and restores (asking first unless --force); a restore clears UNSAFE', async () => {
     const root = await app();
-    await connection
+    await current()
       .insertInto('products')
       .values([{ name: 'anvil' }, { name: 'rope' }])
       .execute();
@@ -76,7 +60,7 @@ describeEachDialect('db:backup, db:backups, db:restore, db:tables', (database, d
     expect(table.stdout).toMatch(/File\s+Connection\s+Size\s+Date/);
     expect(table.stdout).toContain(backup.name);
 
-    await connection.deleteFrom('products').where('name', '=', 'rope').execute();
+    await current().deleteFrom('products').where('name', '=', 'rope').execute();
     await writeFiles(root, {
       'var/state/migrations.json': JSON.stringify({
         version: 1,
@@ -127,7 +111,7 @@ describeEachDialect('db:backup, db:backups, db:restore, db:tables', (database, d
 
   it('db:tables lists tables with exact row counts and sizes', async () => {
     const root = await app();
-    await connection
+    await current()
       .insertInto('products')
       .values(Array.from({ length: 12 }, (_, i) => ({ name: `p${i}` })))
       .execute();

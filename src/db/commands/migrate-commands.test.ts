@@ -2,11 +2,8 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { describeEachDialect } from '../../../test/support/databases.js';
-import { createNullLogger } from '../../kernel/index.js';
+import { describeEachDialect, useEmptyDatabase } from '../../../test/support/databases.js';
 import { ENV_KEYS, runKeel } from '../../modules/commands/__fixtures__/cli-fixture.js';
-import { Connection } from '../connection.js';
-import { dropAllTables } from '../migrations/table-inspector.js';
 import {
   createTableMigration,
   FAILING_MIGRATION,
@@ -35,16 +32,7 @@ async function backupFiles(root: string): Promise<string[]> {
 
 describeEachDialect('migrate commands', (database, dialect) => {
   // Every test starts from an empty database.
-  beforeEach(async () => {
-    const connection = new Connection({
-      name: 'main',
-      config: database().config,
-      root: process.cwd(),
-      logger: createNullLogger(),
-    });
-    await dropAllTables(connection);
-    await connection.close();
-  });
+  useEmptyDatabase(database);
 
   async function app(files: Record<string, string> = {}, env?: string): Promise<string> {
     const root = await makeDbApp(database().config, files, env);

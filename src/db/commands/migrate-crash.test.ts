@@ -5,16 +5,14 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { describeEachDialect } from '../../../test/support/databases.js';
+import { describeEachDialect, testConnection } from '../../../test/support/databases.js';
 import {
   APP_FILE,
   createFixtureApp,
   type FixtureApp,
   moduleFile,
 } from '../../../test/support/fixture-app.js';
-import { createNullLogger } from '../../kernel/index.js';
 import { ENV_KEYS, runKeel } from '../../modules/commands/__fixtures__/cli-fixture.js';
-import { Connection } from '../connection.js';
 import { dropAllTables, tableNames } from '../migrations/table-inspector.js';
 import type { ConnectionStatus } from './migrate-status-command.js';
 
@@ -47,12 +45,7 @@ afterEach(async () => {
 
 describeEachDialect('a migration killed with SIGKILL', (database, dialect) => {
   it('leaves the database UNSAFE (interrupted) for the next run', async () => {
-    const connection = new Connection({
-      name: 'main',
-      config: database().config,
-      root: process.cwd(),
-      logger: createNullLogger(),
-    });
+    const connection = testConnection(database());
     try {
       await dropAllTables(connection);
       const fixture = await createFixtureApp({

@@ -2,17 +2,15 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { describeEachDialect } from '../../../test/support/databases.js';
+import { describeEachDialect, useEmptyDatabase } from '../../../test/support/databases.js';
 import type { SetupUpdateSummary } from '../../kernel/commands/index.js';
-import { createNullLogger } from '../../kernel/index.js';
 import {
   ENV_KEYS,
   makeFixtureApp,
   runKeel,
   writeFiles,
 } from '../../modules/commands/__fixtures__/cli-fixture.js';
-import { Connection } from '../connection.js';
-import { dropAllTables, tableNames } from '../migrations/table-inspector.js';
+import { tableNames } from '../migrations/table-inspector.js';
 import { FAILING_MIGRATION, makeDbApp, removeDbApp } from './__fixtures__/db-app.js';
 
 const apps: string[] = [];
@@ -37,20 +35,7 @@ function step(summary: SetupUpdateSummary, name: string) {
 }
 
 describeEachDialect('setup:update migrates', (database, dialect) => {
-  let connection: Connection;
-
-  beforeEach(async () => {
-    connection = new Connection({
-      name: 'main',
-      config: database().config,
-      root: process.cwd(),
-      logger: createNullLogger(),
-    });
-    await dropAllTables(connection);
-  });
-  afterEach(async () => {
-    await connection.close();
-  });
+  const current = useEmptyDatabase(database);
 
   async function app(files: Record<string, string> = {}): Promise<string> {
     const root = await makeDbApp(database().config, files);
@@ -67,7 +52,7 @@ describeEachDialect('setup:update migrates', (database, dialect) => {
       status: 'planned',
       detail: 'main: would back up and run 2 migrations',
     });
-    expect(await tableNames(connection)).toEqual([]);
+    expect(await tableNames(current())).toEqual([]);
 
     const result = await runKeel(root, 'setup:update', '--skip-compile', '--json');
     expect(result.code).toBe(0);
@@ -86,11 +71,7 @@ describeEachDialect('setup:update migrates', (database, dialect) => {
         /^main: 2 migrations run after backup var\/backups\/backup_main_/,
       ),
     });
-    expect((await tableNames(connection)).sort()).toEqual([
-      'keel_migrations',
-      'orders',
-      'products',
-    ]);
+    expect((await tableNames(current())).sort()).toEqual(['keel_migrations', 'orders', 'products']);
     expect(await readdir(join(root, 'var/backups'))).toHaveLength(1);
 
     const again = await runKeel(root, 'setup:update', '--skip-compile', '--json');
@@ -106,7 +87,7 @@ describeEachDialect('setup:update migrates', (database, dialect) => {
       status: 'skipped',
       detail: '--skip-db',
     });
-    expect(await tableNames(connection)).toEqual([]);
+    expect(await tableNames(current())).toEqual([]);
     const plan = await runKeel(root, 'setup:update', '--dry-run', '--no-backup', '--json');
     expect(step(plan.json<SetupUpdateSummary>(), 'migrate')?.detail).toBe(
       'main: would run 2 migrations',

@@ -4,6 +4,7 @@ import { db } from '../database-manager.js';
 import {
   Category,
   Customer,
+  error,
   Order,
   Product,
   resetShop,
@@ -12,15 +13,6 @@ import {
 } from './__fixtures__/shop.js';
 import { column } from './column.js';
 import { defineModel } from './define-model.js';
-
-async function error(promise: Promise<unknown> | (() => unknown)): Promise<unknown> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
 
 function product(sku: string, extra: Record<string, unknown> = {}) {
   return Product.create({ sku, name: `Product ${sku}`, price: '19.90', ...extra });

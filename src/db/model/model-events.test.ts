@@ -1,17 +1,8 @@
 import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
 import { db } from '../database-manager.js';
-import { Category, Product, resetShop, useShopDatabase } from './__fixtures__/shop.js';
+import { Category, error, Product, resetShop, useShopDatabase } from './__fixtures__/shop.js';
 import { type ModelEvent, onModelEvent } from './model-events.js';
-
-async function error(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
 
 describeEachDialect('Model events', (database, dialect) => {
   const shop = useShopDatabase(database, dialect);

@@ -1,15 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeEachDialect } from '../../../test/support/databases.js';
-import { Category, Order, Product, resetShop, useShopDatabase } from './__fixtures__/shop.js';
-
-async function error(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
+import {
+  Category,
+  error,
+  Order,
+  Product,
+  resetShop,
+  useShopDatabase,
+} from './__fixtures__/shop.js';
 
 describeEachDialect('Model pagination', (database, dialect) => {
   const shop = useShopDatabase(database, dialect);

@@ -13,6 +13,7 @@ import { db } from '../database-manager.js';
 import { DatabaseProvider } from '../db-provider.js';
 import {
   Category,
+  error,
   Order,
   OrderLine,
   Product,
@@ -40,15 +41,6 @@ function recordingLogger(): Logger & { lines: Line[] } {
     child: () => logger,
   }) as Logger & { lines: Line[] };
   return logger;
-}
-
-async function error(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
 }
 
 describe('query shapes and call sites', () => {

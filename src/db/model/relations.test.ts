@@ -4,6 +4,7 @@ import { db } from '../database-manager.js';
 import {
   Category,
   Customer,
+  error,
   Order,
   OrderLine,
   Product,
@@ -13,15 +14,6 @@ import {
   useShopDatabase,
 } from './__fixtures__/shop.js';
 import { IN_CHUNK } from './relations.js';
-
-async function error(promise: Promise<unknown> | (() => unknown)): Promise<unknown> {
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected an error');
-}
 
 describeEachDialect('Model relations', (database, dialect) => {
   const shop = useShopDatabase(database, dialect);

@@ -275,3 +275,13 @@ export function useShopDatabase(
     return shop;
   };
 }
+
+/** What `promise` (or `fn`) rejected or threw with; fails the test when it settles fine. */
+export async function error(promise: Promise<unknown> | (() => unknown)): Promise<unknown> {
+  try {
+    await (typeof promise === 'function' ? promise() : promise);
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected an error');
+}
