@@ -1,17 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { APP_FILE, createFixtureApp, type FixtureApp, moduleFile } from './support/fixture-app.js';
+import { keelProcesses } from './support/keel-process.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const fixtures: FixtureApp[] = [];
-const children: ChildProcess[] = [];
+const startKeel = keelProcesses();
 afterEach(async () => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
   await Promise.all(fixtures.splice(0).map((f) => f.cleanup()));
 });
 
@@ -32,21 +30,9 @@ export class WorkerProvider extends ServiceProvider {
 }`,
   });
   fixtures.push(fixture);
-  const child = spawn(process.execPath, ['--import', TSX, 'run.mjs', 'serve'], {
-    cwd: fixture.root,
-    env: { ...process.env, VITEST: '', APP_ENV: 'development', NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    output += d.toString();
-  });
-  await expect.poll(() => output, { timeout: 20_000, interval: 50 }).toContain('is running');
-  return { fixture, child, output: () => output };
+  const { child, output } = startKeel(fixture.root, ['run.mjs', 'serve']);
+  await expect.poll(output, { timeout: 20_000, interval: 50 }).toContain('is running');
+  return { fixture, child, output };
 }
 
 function exitOf(

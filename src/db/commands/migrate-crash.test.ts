@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { describeEachDialect, testConnection } from '../../../test/support/databases.js';
 import {
@@ -12,11 +10,11 @@ import {
   type FixtureApp,
   moduleFile,
 } from '../../../test/support/fixture-app.js';
+import { keelProcesses } from '../../../test/support/keel-process.js';
 import { ENV_KEYS, runKeel } from '../../modules/commands/__fixtures__/cli-fixture.js';
 import { dropAllTables, tableNames } from '../migrations/table-inspector.js';
 import type { ConnectionStatus } from './migrate-status-command.js';
 
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const MAIN = fileURLToPath(new URL('../../cli/main.ts', import.meta.url));
 
 /** Creates its table, says so with a file, then hangs until killed. */
@@ -33,13 +31,12 @@ export default {
 const SLOW_FILE = 'modules/shop/migrations/2024_01_01_000000_create_crash_t.ts';
 
 const fixtures: FixtureApp[] = [];
-const children: ChildProcess[] = [];
+const startKeel = keelProcesses();
 beforeEach(() => {
   for (const key of ENV_KEYS) vi.stubEnv(key, undefined);
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
-  for (const child of children.splice(0)) child.kill('SIGKILL');
   await Promise.all(fixtures.splice(0).map((f) => f.cleanup()));
 });
 
@@ -63,33 +60,14 @@ describeEachDialect('a migration killed with SIGKILL', (database, dialect) => {
       });
       fixtures.push(fixture);
       const root = fixture.root;
-      const child = spawn(
-        process.execPath,
-        ['--import', TSX, 'run.mjs', 'migrate', '--no-backup'],
-        {
-          cwd: root,
-          env: { ...process.env, VITEST: '', APP_ENV: 'development', NO_COLOR: '1' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      children.push(child);
-      let output = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        output += d.toString();
-      });
-      child.stderr!.on('data', (d: Buffer) => {
-        output += d.toString();
-      });
-      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
-        child.once('exit', (_code, signal) => resolve(signal)),
-      );
+      const { child, output, exited } = startKeel(root, ['run.mjs', 'migrate', '--no-backup']);
       await expect
-        .poll(() => existsSync(join(root, 'started')) || output.includes('E_'), {
+        .poll(() => existsSync(join(root, 'started')) || output().includes('E_'), {
           timeout: 30_000,
           interval: 50,
         })
         .toBe(true);
-      expect(output).not.toContain('E_');
+      expect(output()).not.toContain('E_');
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
 
