@@ -141,6 +141,26 @@ async function openSqlite(
   return database;
 }
 
+/** The connection fields a server config sets (both drivers take the same names). */
+function serverFields(config: PostgresConnectionConfig | MysqlConnectionConfig): {
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  ssl?: never;
+} {
+  const { host, port, user, password, database, ssl } = config;
+  return {
+    ...(host ? { host } : {}),
+    ...(port ? { port } : {}),
+    ...(user !== undefined ? { user } : {}),
+    ...(password !== undefined ? { password } : {}),
+    ...(database !== undefined ? { database } : {}),
+    ...(ssl !== undefined ? { ssl: ssl as never } : {}),
+  };
+}
+
 type PgModule = typeof import('pg');
 
 /** int8 (COUNT(*), bigserial ids) as a number when it fits, so every dialect agrees. */
@@ -221,12 +241,7 @@ async function openPostgres(
     .join(' ');
   const pool = new Pool({
     ...(config.url ? { connectionString: config.url } : {}),
-    ...(config.host ? { host: config.host } : {}),
-    ...(config.port ? { port: config.port } : {}),
-    ...(config.user !== undefined ? { user: config.user } : {}),
-    ...(config.password !== undefined ? { password: config.password } : {}),
-    ...(config.database !== undefined ? { database: config.database } : {}),
-    ...(config.ssl !== undefined ? { ssl: config.ssl as never } : {}),
+    ...serverFields(config),
     ...(options ? { options } : {}),
     min: config.pool.min,
     max: config.pool.max,
@@ -294,12 +309,7 @@ async function openMysql(
   const mysql = await load<{ default: MysqlModule }>('mysql2', 'mysql');
   const pool = mysql.default.createPool({
     ...(config.url ? { uri: config.url } : {}),
-    ...(config.host ? { host: config.host } : {}),
-    ...(config.port ? { port: config.port } : {}),
-    ...(config.user !== undefined ? { user: config.user } : {}),
-    ...(config.password !== undefined ? { password: config.password } : {}),
-    ...(config.database !== undefined ? { database: config.database } : {}),
-    ...(config.ssl !== undefined ? { ssl: config.ssl as never } : {}),
+    ...serverFields(config),
     connectionLimit: config.pool.max,
     maxIdle: Math.max(config.pool.min, 1),
     idleTimeout: config.pool.idleTimeoutMs,
