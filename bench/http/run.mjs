@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The HTTP benchmark: Keel against Fastify, Express, Hono, NestJS and raw node:http on the
-// same machine in the same run. Rounds alternate servers (A,B,C,…,A,B,C,…) so drift in the
-// machine spreads over everyone; the server is pinned to one core and the load generator to
-// the other. See bench/README.md for the method.
+// same machine in the same run. Every server stays up; per route, short rounds rotate through
+// them (A,B,C, B,C,A, …) so drift of the machine lands on everyone alike; the servers are
+// pinned to one core and the load generator to the other. See bench/README.md for the method.
 //
-//   node bench/http/run.mjs --rounds 5 --duration 10
+//   node bench/http/run.mjs --rounds 10 --duration 3
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
 import { machineInfo, peerVersions, summarise, toMarkdown } from './lib/report.mjs';
-import { freePort, killAll, startServer, stopServer, waitPortFree } from './lib/server-process.mjs';
+import {
+  cpuSeconds,
+  freePort,
+  killAll,
+  startServer,
+  stopServer,
+  waitPortFree,
+} from './lib/server-process.mjs';
 import { listPeers, verifyPeer } from './verify.mjs';
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
@@ -23,8 +30,8 @@ const ORDER = ['keel', 'fastify', 'express', 'hono', 'nestjs', 'node-http'];
 
 const USAGE = `Usage: node bench/http/run.mjs [options]
 
-  --rounds N         alternating rounds (default 5)
-  --duration S       measured seconds per route per round (default 10)
+  --rounds N         alternating rounds per route (default 10)
+  --duration S       measured seconds per server per round (default 3)
   --warmup S         unmeasured warm-up seconds before each measurement (default 2)
   --connections N    concurrent connections (default 50)
   --servers a,b      servers to run (default: all in peers/: ${ORDER.join(', ')})
@@ -64,8 +71,8 @@ function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
     options: {
-      rounds: { type: 'string', default: '5' },
-      duration: { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '10' },
+      duration: { type: 'string', default: '3' },
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '50' },
       servers: { type: 'string' },
@@ -170,34 +177,76 @@ function stamp(date) {
   return date.toISOString().slice(0, 16).replace(':', '').replace('T', '_');
 }
 
-async function measureServer(name, round, options, generator, samples) {
-  const port = await freePort();
+/** Start every server once, pinned to the server core, each checked before it is measured. */
+async function startAll(options) {
   const cpu = options.pinned ? options.serverCpu : undefined;
-  const loadCpu = options.pinned ? options.loadCpu : undefined;
-  const server = await startServer(name, { port, cpu });
-  try {
+  const servers = [];
+  for (const name of options.servers) {
+    const port = await freePort();
+    const server = await startServer(name, { port, cpu });
+    servers.push(server);
     const failures = await verifyPeer(port);
     if (failures.length > 0) {
       throw new Error(
         `${name} answers differently from the other peers:\n  ${failures.join('\n  ')}`,
       );
     }
-    for (const route of options.routes) {
-      const load = { port, connections: options.connections, cpu: loadCpu };
-      if (options.warmup > 0) await runLoad(generator, route, { ...load, seconds: options.warmup });
-      const result = await runLoad(generator, route, { ...load, seconds: options.duration });
-      samples[name] ??= {};
-      samples[name][route.id] ??= [];
-      samples[name][route.id].push({ round, ...result });
+  }
+  return servers;
+}
+
+async function stopAll(servers) {
+  for (const server of servers) {
+    await stopServer(server.child);
+    await waitPortFree(server.port);
+  }
+}
+
+/** One measured (or warm-up) run of `route` against `server`, with its CPU cost per request. */
+async function measure(server, route, options, generator, seconds) {
+  const load = {
+    port: server.port,
+    connections: options.connections,
+    cpu: options.pinned ? options.loadCpu : undefined,
+    seconds,
+  };
+  const cpuBefore = cpuSeconds(server.child.pid);
+  const result = await runLoad(generator, route, load);
+  const cpuAfter = cpuSeconds(server.child.pid);
+  if (cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0) {
+    result.cpuUs = ((cpuAfter - cpuBefore) * 1e6) / result.requests;
+  }
+  return result;
+}
+
+/**
+ * Per route: warm every server up, then `rounds` rounds in which each server is loaded for
+ * `duration` seconds, the order rotated every round so no server always goes first. Servers
+ * stay up between rounds (idle ones use no CPU), so a round lasts seconds, not minutes, and
+ * the ratios compare runs a few seconds apart: drift of a shared machine cancels out.
+ */
+async function measureRoute(route, servers, options, generator, samples) {
+  if (options.warmup > 0) {
+    for (const server of servers) await measure(server, route, options, generator, options.warmup);
+  }
+  for (let round = 1; round <= options.rounds; round++) {
+    const shift = (round - 1) % servers.length;
+    const order = [...servers.slice(shift), ...servers.slice(0, shift)];
+    for (const server of order) {
+      const result = await measure(server, route, options, generator, options.duration);
+      samples[server.name] ??= {};
+      samples[server.name][route.id] ??= [];
+      samples[server.name][route.id].push({ round, ...result });
       const errors = result.non2xx + result.socketErrors;
       console.log(
-        `  ${name.padEnd(10)} ${route.id.padEnd(7)} ${Math.round(result.rps).toLocaleString('en-US').padStart(8)} req/s` +
-          `  p99 ${result.p99.toFixed(2).padStart(7)} ms${errors ? `  ! ${errors} errors` : ''}`,
+        `  ${String(round).padStart(2)} ${server.name.padEnd(10)} ${route.id.padEnd(7)} ${Math.round(result.rps).toLocaleString('en-US').padStart(8)} req/s` +
+          `  p99 ${result.p99.toFixed(2).padStart(7)} ms` +
+          (result.cpuUs === undefined
+            ? ''
+            : `  cpu ${result.cpuUs.toFixed(1).padStart(6)} µs/req`) +
+          `${errors ? `  ! ${errors} errors` : ''}`,
       );
     }
-  } finally {
-    await stopServer(server.child);
-    await waitPortFree(port);
   }
 }
 
@@ -215,11 +264,13 @@ async function main() {
   }
   options.pinned = canPin(options);
 
-  const perRound =
-    options.servers.length * options.routes.length * (options.duration + options.warmup);
+  const seconds =
+    options.servers.length *
+    options.routes.length *
+    (options.warmup + options.rounds * options.duration);
   console.log(
     `· ${options.servers.join(', ')} × ${options.routes.map((r) => r.id).join(', ')}; ${options.rounds} round(s), ` +
-      `${generator.version}; about ${formatSeconds(perRound * options.rounds)}`,
+      `${generator.version}; about ${formatSeconds(seconds)}`,
   );
 
   // Anything else busy on these cores skews every number; say so in the report.
@@ -231,10 +282,14 @@ async function main() {
   }
   const started = new Date();
   const samples = {};
-  for (let round = 1; round <= options.rounds; round++) {
-    console.log(`round ${round}/${options.rounds}`);
-    for (const name of options.servers)
-      await measureServer(name, round, options, generator, samples);
+  const servers = await startAll(options);
+  try {
+    for (const route of options.routes) {
+      console.log(`${route.id}: ${options.rounds} round(s)`);
+      await measureRoute(route, servers, options, generator, samples);
+    }
+  } finally {
+    await stopAll(servers);
   }
 
   const baseline = options.servers.includes('keel')

@@ -111,7 +111,7 @@ export function parseAutocannon(output) {
   };
 }
 
-function commandFor(generator, route, { port, connections, seconds }) {
+function commandFor(generator, route, { port, connections, seconds, amount }) {
   const url = `http://127.0.0.1:${port}${route.path}`;
   if (generator.name === 'wrk') {
     // One thread: the load core is a single core, and 50 connections multiplex fine on it.
@@ -119,7 +119,9 @@ function commandFor(generator, route, { port, connections, seconds }) {
     if (route.method === 'POST') args.push('-s', POST_LUA);
     return ['wrk', [...args, url]];
   }
-  const args = [AUTOCANNON_BIN, '-c', String(connections), '-d', String(seconds), '-j', '-n'];
+  // A fixed number of requests (`amount`, autocannon only) instead of a duration.
+  const limit = amount === undefined ? ['-d', String(seconds)] : ['-a', String(amount)];
+  const args = [AUTOCANNON_BIN, '-c', String(connections), ...limit, '-j', '-n'];
   if (route.method === 'POST') {
     args.push(
       '-m',
@@ -134,13 +136,16 @@ function commandFor(generator, route, { port, connections, seconds }) {
 }
 
 /**
- * Load one route for `seconds` and return its numbers. The URL is always 127.0.0.1; the
- * child is SIGKILLed if it runs 20 s past its duration, so a run always ends.
+ * Load one route for `seconds` (or, with autocannon, for `amount` requests) and return its
+ * numbers. The URL is always 127.0.0.1; the child is SIGKILLed if it runs 20 s past its
+ * duration (`seconds` is the time limit when `amount` is given), so a run always ends.
  */
-export function runLoad(generator, route, { port, connections, seconds, cpu }) {
+export function runLoad(generator, route, { port, connections, seconds, amount, cpu }) {
+  if (amount !== undefined && generator.name !== 'autocannon')
+    throw new Error('a request count (amount) needs autocannon');
   const [command, args] = pinned(
     cpu,
-    ...commandFor(generator, route, { port, connections, seconds }),
+    ...commandFor(generator, route, { port, connections, seconds, amount }),
   );
   return new Promise((resolve, reject) => {
     const child = track(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }));

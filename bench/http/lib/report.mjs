@@ -95,6 +95,15 @@ export function summarise(samples, servers, routes, baseline) {
         })
         .filter((r) => r !== undefined);
       const rps = runs.map((r) => r.rps);
+      // CPU per request, and the baseline's CPU per request over this server's in the same
+      // round: above 1 means this server spends less CPU per request than the baseline.
+      const cpu = runs.map((r) => r.cpuUs).filter((c) => c !== undefined);
+      const cpuRatios = runs
+        .map((run) => {
+          const same = base.find((b) => b.round === run.round);
+          return same?.cpuUs && run.cpuUs ? same.cpuUs / run.cpuUs : undefined;
+        })
+        .filter((r) => r !== undefined);
       rows.push({
         server,
         rounds: runs.length,
@@ -105,6 +114,10 @@ export function summarise(samples, servers, routes, baseline) {
         ratio: ratios.length ? median(ratios) : undefined,
         ratioMin: ratios.length ? Math.min(...ratios) : undefined,
         ratioMax: ratios.length ? Math.max(...ratios) : undefined,
+        cpuUs: cpu.length ? median(cpu) : undefined,
+        cpuRatio: cpuRatios.length ? median(cpuRatios) : undefined,
+        cpuRatioMin: cpuRatios.length ? Math.min(...cpuRatios) : undefined,
+        cpuRatioMax: cpuRatios.length ? Math.max(...cpuRatios) : undefined,
         errors: runs.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
       });
     }
@@ -147,24 +160,32 @@ export function toMarkdown({ meta, summary, routes, baseline }) {
   if (meta.skipped.length) lines.push(`Skipped: ${meta.skipped.join('; ')}.`, '');
   lines.push(
     `Ratio = server req/s ÷ ${baseName} req/s in the same round; median, then min–max across rounds. ` +
-      `Above 1 means faster than ${baseName}.`,
+      `Above 1 means faster than ${baseName}. ` +
+      `CPU µs/req = the server process's user + system CPU time (all threads, /proc/<pid>/stat) over the requests it answered during the measured run; ` +
+      `CPU efficiency = ${baseName}'s CPU µs/req ÷ the server's in the same round, above 1 means the server spends less CPU per request than ${baseName}. ` +
+      'CPU time is far less sensitive than req/s to other tenants of the machine.',
     '',
   );
   for (const route of routes) {
     const rows = summary[route.id] ?? [];
     lines.push(`## ${route.label}`, '');
     lines.push(
-      `| server | req/s (median) | req/s min–max | p99 ms (median) | vs ${baseName} (min–max) | errors |`,
+      `| server | req/s (median) | req/s min–max | p99 ms (median) | vs ${baseName} (min–max) | CPU µs/req | CPU efficiency vs ${baseName} (min–max) | errors |`,
     );
-    lines.push('|---|---:|---:|---:|---:|---:|');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const row of rows) {
       const ratio =
         row.ratio === undefined
           ? 'n/a'
           : `${fixed(row.ratio)} (${fixed(row.ratioMin)}–${fixed(row.ratioMax)})`;
+      const cpuRatio =
+        row.cpuRatio === undefined
+          ? 'n/a'
+          : `${fixed(row.cpuRatio)} (${fixed(row.cpuRatioMin)}–${fixed(row.cpuRatioMax)})`;
       const name = row.server === baseline ? `**${row.server}**` : row.server;
       lines.push(
-        `| ${name} | ${int(row.rps)} | ${int(row.rpsMin)}–${int(row.rpsMax)} | ${fixed(row.p99)} | ${ratio} | ${row.errors} |`,
+        `| ${name} | ${int(row.rps)} | ${int(row.rpsMin)}–${int(row.rpsMax)} | ${fixed(row.p99)} | ${ratio} | ` +
+          `${row.cpuUs === undefined ? 'n/a' : fixed(row.cpuUs, 1)} | ${cpuRatio} | ${row.errors} |`,
       );
     }
     lines.push('');

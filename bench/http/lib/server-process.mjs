@@ -1,6 +1,7 @@
 // Starting and stopping one peer server: a fresh process per round, pinned to its core, that
 // must say `ready` in time and must be gone (port released) before the next one starts.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -50,8 +51,10 @@ export function pinned(cpu, command, args) {
  * Start `peers/<name>.mjs` on `port` and resolve once it prints `ready`. Rejects with the
  * tail of its output when it exits first or stays silent past `readyTimeoutMs`.
  */
-export async function startServer(name, { port, cpu, readyTimeoutMs = 20_000 }) {
-  const [command, args] = pinned(cpu, process.execPath, [`${PEERS_DIR}${name}.mjs`]);
+export async function startServer(name, { port, cpu, wrap = [], readyTimeoutMs = 20_000 }) {
+  // `wrap` runs node under another program (valgrind for the cost run), argv first.
+  const node = [...wrap, process.execPath, `${PEERS_DIR}${name}.mjs`];
+  const [command, args] = pinned(cpu, node[0], node.slice(1));
   const child = track(
     spawn(command, args, {
       cwd: PEERS_DIR,
@@ -128,6 +131,25 @@ export async function waitPortFree(port, timeoutMs = 5000) {
       throw new Error(`port ${port} is still in use after the server stopped`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+const CLOCK_TICKS = 100; // USER_HZ, 100 on every Linux this runs on
+
+/**
+ * CPU seconds (user + system, every thread) a process has used so far, from
+ * `/proc/<pid>/stat`; undefined where /proc is missing. Divided by the requests served,
+ * it gives a cost per request that a noisy neighbour inflates far less than req/s.
+ */
+export function cpuSeconds(pid) {
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name, which may itself hold spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 /** Kill whatever is still running; used on SIGINT and on exit. */

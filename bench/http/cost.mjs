@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+// The HTTP cost benchmark: CPU instructions per request for Keel and its peers, counted by
+// valgrind's callgrind. Unlike req/s, an instruction count does not move when another
+// tenant of a shared machine takes the core, so a 5% difference is visible in one run.
+// It does not see cache misses or memory stalls: it complements run.mjs, it does not
+// replace it. See bench/README.md.
+//
+//   node bench/http/cost.mjs                       # every server, every route
+//   node bench/http/cost.mjs --servers keel,fastify --routes orders
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
+import { machineInfo, median, peerVersions } from './lib/report.mjs';
+import { freePort, killAll, startServer, stopServer, waitPortFree } from './lib/server-process.mjs';
+import { listPeers, verifyPeer } from './verify.mjs';
+
+const HERE = fileURLToPath(new URL('./', import.meta.url));
+const ORDER = ['keel', 'fastify', 'express', 'hono', 'nestjs', 'node-http'];
+
+const USAGE = `Usage: node bench/http/cost.mjs [options]
+
+  --requests N       measured requests per route (default 10000)
+  --warmup N         unmeasured requests first, so the JIT has settled (default 5000)
+  --samples N        measured windows per route; the median is reported (default 3)
+  --connections N    concurrent connections (default 50)
+  --servers a,b      servers (default: all in peers/)
+  --routes a,b       routes (default: ${ROUTES.map((r) => r.id).join(', ')})
+  --out DIR          results folder (default bench/http/results)
+  --help`;
+
+function fail(message) {
+  console.error(`bench/http cost: ${message}`);
+  process.exit(1);
+}
+
+function positiveInt(name, text) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer, got "${text}"`);
+  return n;
+}
+
+function pickList(name, text, known) {
+  if (text === undefined) return known;
+  const wanted = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of wanted)
+    if (!known.includes(item)) fail(`unknown ${name} "${item}"; known: ${known.join(', ')}`);
+  return wanted;
+}
+
+function parseOptions(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      requests: { type: 'string', default: '10000' },
+      warmup: { type: 'string', default: '5000' },
+      samples: { type: 'string', default: '3' },
+      connections: { type: 'string', default: '50' },
+      servers: { type: 'string' },
+      routes: { type: 'string' },
+      out: { type: 'string', default: `${HERE}results` },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const peers = listPeers();
+  const present = [
+    ...ORDER.filter((n) => peers.includes(n)),
+    ...peers.filter((p) => !ORDER.includes(p)),
+  ];
+  return {
+    requests: positiveInt('requests', values.requests),
+    warmup: positiveInt('warmup', values.warmup),
+    samples: positiveInt('samples', values.samples),
+    connections: positiveInt('connections', values.connections),
+    servers: pickList('server', values.servers, present),
+    routes: pickList(
+      'route',
+      values.routes,
+      ROUTES.map((r) => r.id),
+    ).map((id) => ROUTES.find((r) => r.id === id)),
+    out: values.out,
+  };
+}
+
+function valgrindVersion() {
+  try {
+    return execFileSync('valgrind', ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    fail('valgrind is not installed. Install it with: apt-get install -y valgrind');
+  }
+}
+
+function callgrind(pid, command) {
+  execFileSync('callgrind_control', [command, String(pid)], { stdio: 'ignore' });
+}
+
+/** The instruction total of the newest callgrind dump in `dir`. */
+function lastDumpInstructions(dir) {
+  const dumps = readdirSync(dir)
+    .map((file) => ({ file, n: Number(/\.(\d+)$/.exec(file)?.[1] ?? 0) }))
+    .sort((a, b) => b.n - a.n);
+  const text = readFileSync(`${dir}/${dumps[0].file}`, 'utf8');
+  const summary = /^summary:\s+(\d+)/m.exec(text);
+  if (!summary) throw new Error(`callgrind dump ${dumps[0].file} has no summary line`);
+  return Number(summary[1]);
+}
+
+async function measureServer(name, options, generator, results) {
+  const dir = mkdtempSync(`${os.tmpdir()}/keel-cost-${name}-`);
+  const port = await freePort();
+  const server = await startServer(name, {
+    port,
+    readyTimeoutMs: 180_000,
+    wrap: [
+      'valgrind',
+      '--tool=callgrind',
+      `--callgrind-out-file=${dir}/callgrind.out`,
+      '--dump-instr=no',
+      '--compress-strings=no',
+    ],
+  });
+  try {
+    const failures = await verifyPeer(port);
+    if (failures.length > 0)
+      throw new Error(`${name} answers differently from the peers:\n  ${failures.join('\n  ')}`);
+    for (const route of options.routes) {
+      const load = { port, connections: options.connections, seconds: 600 };
+      await runLoad(generator, route, { ...load, amount: options.warmup });
+      const perRequest = [];
+      for (let i = 0; i < options.samples; i++) {
+        callgrind(server.child.pid, '-z');
+        const result = await runLoad(generator, route, { ...load, amount: options.requests });
+        callgrind(server.child.pid, '-d');
+        if (result.non2xx + result.socketErrors > 0)
+          throw new Error(`${name} ${route.id}: ${result.non2xx + result.socketErrors} errors`);
+        perRequest.push(lastDumpInstructions(dir) / result.requests);
+      }
+      results[name] ??= {};
+      results[name][route.id] = { samples: perRequest, median: median(perRequest) };
+      console.log(
+        `  ${name.padEnd(10)} ${route.id.padEnd(7)} ${Math.round(median(perRequest)).toLocaleString('en-US').padStart(9)} instructions/request` +
+          `  (${perRequest.map((n) => Math.round(n / 1000)).join(', ')} k)`,
+      );
+    }
+  } finally {
+    await stopServer(server.child);
+    await waitPortFree(port);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function toMarkdown({ meta, results, options }) {
+  const k = (n) => `${(n / 1000).toFixed(1)}k`;
+  const lines = [`# HTTP cost — ${meta.date}`, ''];
+  lines.push(
+    `Instructions per request counted by ${meta.valgrind} (callgrind) over ${options.requests.toLocaleString('en-US')} requests ` +
+      `after ${options.warmup.toLocaleString('en-US')} unmeasured ones, ${options.connections} connections (autocannon), ` +
+      `median of ${options.samples} windows. All the server's threads are counted (V8's GC helpers included). ` +
+      `Efficiency = the server's instructions ÷ Keel's: above 1 means Keel does less work per request.`,
+    '',
+    `Machine: ${meta.machine.cpu}, Node ${meta.machine.node}. Versions: ${Object.entries(
+      meta.versions,
+    )
+      .map(([n, v]) => `${n} ${v}`)
+      .join('; ')}.`,
+    '',
+  );
+  for (const route of options.routes) {
+    lines.push(
+      `## ${route.label}`,
+      '',
+      '| server | instructions/request | windows | ÷ Keel |',
+      '|---|---:|---|---:|',
+    );
+    const keel = results.keel?.[route.id]?.median;
+    const rows = options.servers
+      .filter((s) => results[s]?.[route.id])
+      .map((s) => ({ s, ...results[s][route.id] }))
+      .sort((a, b) => a.median - b.median);
+    for (const row of rows) {
+      lines.push(
+        `| ${row.s === 'keel' ? '**keel**' : row.s} | ${k(row.median)} | ${row.samples.map(k).join(', ')} | ${keel ? (row.median / keel).toFixed(2) : 'n/a'} |`,
+      );
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const valgrind = valgrindVersion();
+  let generator;
+  try {
+    generator = pickLoadGenerator('autocannon');
+  } catch (error) {
+    fail(error.message);
+  }
+  const started = new Date();
+  console.log(
+    `· ${options.servers.join(', ')} × ${options.routes.map((r) => r.id).join(', ')} under ${valgrind}; ` +
+      'about a minute per server and route',
+  );
+  const results = {};
+  for (const name of options.servers) await measureServer(name, options, generator, results);
+  const meta = {
+    date: started.toISOString(),
+    valgrind,
+    machine: machineInfo(),
+    versions: peerVersions(options.servers),
+  };
+  const markdown = toMarkdown({ meta, results, options });
+  mkdirSync(options.out, { recursive: true });
+  const stamp = started.toISOString().slice(0, 16).replace(':', '').replace('T', '_');
+  writeFileSync(`${options.out}/cost-${stamp}.md`, markdown);
+  writeFileSync(`${options.out}/cost-latest.md`, markdown);
+  writeFileSync(
+    `${options.out}/cost-latest.json`,
+    `${JSON.stringify({ meta, options: { ...options, routes: options.routes.map((r) => r.id) }, results }, null, 2)}\n`,
+  );
+  console.log(`\n${markdown}`);
+  console.log(`· written ${options.out}/cost-${stamp}.md and cost-latest.{md,json}`);
+}
+
+process.on('exit', () => killAll('SIGKILL'));
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killAll('SIGKILL');
+    process.exit(130);
+  });
+}
+
+main().catch((error) => {
+  console.error(`\nbench/http cost: ${error.message}`);
+  killAll('SIGKILL');
+  process.exit(1);
+});
