@@ -39,6 +39,40 @@ describe('demo ERP', () => {
     ]);
   });
 
+  it('serves catalogue reads from the cache and invalidates them by tag on writes', async () => {
+    const stats = () => t.app.make('cache').pool('catalog').stats.snapshot();
+    const names = async () =>
+      (await t.inject('/api/catalog/products')).json().data.map((p: { name: string }) => p.name);
+    const first = await names();
+    expect(await names()).toEqual(first);
+    expect((await t.inject('/api/catalog/products/CHAIR-01')).statusCode).toBe(200);
+    expect((await t.inject('/api/catalog/products/CHAIR-01')).statusCode).toBe(200);
+    expect(stats()).toMatchObject({ hits: 2, misses: 2, factoryCalls: 2 });
+
+    // A write behind the cache's back is not seen (the listing is cached)...
+    await db()
+      .updateTable('products')
+      .set({ name: 'Sneaky' })
+      .where('sku', '=', 'DESK-01')
+      .execute();
+    expect(await names()).toEqual(first);
+    // ...a write through the service invalidates the product and the listing.
+    const patched = await t.inject({
+      method: 'PATCH',
+      url: '/api/catalog/products/CHAIR-01',
+      payload: { name: 'Office chair' },
+    });
+    expect(patched.statusCode).toBe(200);
+    expect(await names()).toEqual(['Office chair', 'Sneaky']);
+    expect((await t.inject('/api/catalog/products/CHAIR-01')).json().name).toBe('Office chair');
+    expect(
+      t.app
+        .make('cache')
+        .warmers.all()
+        .map((w) => w.name),
+    ).toContain('catalog:listing');
+  });
+
   it('creates, reads, updates and deletes a product', async () => {
     const created = await t.inject({
       method: 'POST',

@@ -1,12 +1,26 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Connection } from '../db/index.js';
-import { Cache, type CacheEventSink, type RememberGuard } from './cache.js';
+import {
+  Cache,
+  type CacheEventSink,
+  type CacheLogger,
+  type RememberGuard,
+  ttlMs,
+} from './cache.js';
+import type { CacheStatsSnapshot } from './cache-stats.js';
+import {
+  type CacheWarmerDefinition,
+  CacheWarmers,
+  type CacheWarmOptions,
+  type CacheWarmResult,
+} from './cache-warmers.js';
 import type { CacheConfig, CacheStoreConfig } from './config.js';
-import { E_CACHE_POOL_NOT_FOUND, E_CACHE_STORE_UNAVAILABLE } from './errors.js';
+import { E_CACHE_CONFIG_INVALID, E_CACHE_POOL_NOT_FOUND } from './errors.js';
 import type { CacheStore } from './store.js';
 import { FileStore } from './stores/file-store.js';
 import { LazyStore } from './stores/lazy-store.js';
 import { MemoryStore } from './stores/memory-store.js';
+import { TieredStore } from './stores/tiered-store.js';
 
 export interface CacheManagerOptions {
   config: CacheConfig;
@@ -15,6 +29,10 @@ export interface CacheManagerOptions {
   /** The database connection for `database` stores (by name; undefined = default). */
   connection?: (name: string | undefined) => Connection;
   events?: CacheEventSink;
+  /** Where outages are logged (fail-open warnings, the tier bus's connection errors). */
+  logger?: CacheLogger;
+  /** Connection errors of stores and buses, for logging. */
+  onStoreError?: (error: unknown) => void;
   guard?: RememberGuard;
 }
 
@@ -38,9 +56,13 @@ export class CacheManager {
   /** Redis and database stores, shared by the pools that name them. */
   readonly #shared = new Map<string, CacheStore>();
 
+  /** The warmers modules registered (see {@link CacheManager.warmer}). */
+  readonly warmers: CacheWarmers;
+
   constructor(options: CacheManagerOptions) {
     this.config = options.config;
     this.#options = options;
+    this.warmers = new CacheWarmers(() => this.names());
   }
 
   /** The pool names, framework ones first. */
@@ -69,6 +91,8 @@ export class CacheManager {
       ...(config.ttl !== undefined ? { defaultTtl: config.ttl } : {}),
       pool: name,
       ...(this.#options.events ? { events: this.#options.events } : {}),
+      ...(this.#options.logger ? { logger: this.#options.logger } : {}),
+      ...(config.failOpen !== undefined ? { failOpen: config.failOpen } : {}),
       ...(this.#options.guard ? { guard: this.#options.guard } : {}),
     });
     this.#pools.set(name, cache);
@@ -93,6 +117,53 @@ export class CacheManager {
   /** The default pool's value of `key` (see {@link Cache.get}). */
   get<T = unknown>(key: string): Promise<T | undefined> {
     return this.pool().get<T>(key);
+  }
+
+  /** The counters of every pool used so far in this process. */
+  stats(): CacheStatsSnapshot[] {
+    return [...this.#pools.values()].map((cache) => cache.stats.snapshot());
+  }
+
+  /**
+   * Register a cache warmer, run by `keel cache:warm` in registration order. Call it from a
+   * provider's `boot()`; a duplicate name throws `E_CACHE_WARMER_DUPLICATE`.
+   *
+   * @example
+   * ```ts
+   * // modules/catalog/catalog-provider.ts
+   * override boot() {
+   *   this.app.make('cache').warmer({
+   *     name: 'catalog:categories',
+   *     pool: 'data',
+   *     description: 'The category tree and each category page',
+   *     async warm(cache, progress) {
+   *       const categories = await listCategories();
+   *       progress.total(categories.length);
+   *       for (const c of categories) {
+   *         await cache.set(`category:${c.id}`, c, '1h');
+   *         progress.tick();
+   *       }
+   *     },
+   *   });
+   * }
+   * ```
+   */
+  warmer(definition: CacheWarmerDefinition): void {
+    this.warmers.add(definition);
+  }
+
+  /**
+   * Run the registered warmers (all, one pool's, or the ones named), one after the other; a
+   * failing warmer is reported in its result and the next one runs.
+   *
+   * @example
+   * ```ts
+   * const results = await app.make('cache').warm({ pool: 'views' });
+   * const failed = results.filter((r) => !r.ok);
+   * ```
+   */
+  warm(options: CacheWarmOptions = {}): Promise<CacheWarmResult[]> {
+    return this.warmers.run((name) => this.pool(name), options);
   }
 
   /** Clear one pool, or every pool; returns the names cleared. */
@@ -142,6 +213,14 @@ export class CacheManager {
           ...(config.maxValueBytes !== undefined ? { maxValueBytes: config.maxValueBytes } : {}),
         });
       }
+      case 'tiered': {
+        let store = this.#shared.get(name);
+        if (store === undefined) {
+          store = this.#tiered(config);
+          this.#shared.set(name, store);
+        }
+        return store;
+      }
       case 'database':
       case 'redis': {
         let store = this.#shared.get(name);
@@ -154,6 +233,43 @@ export class CacheManager {
     }
   }
 
+  /**
+   * A memory L1 over the named L2 store (shared with pools that use it directly), kept
+   * coherent across processes by a Redis bus that connects in the background.
+   */
+  #tiered(config: Extract<CacheStoreConfig, { driver: 'tiered' }>): TieredStore {
+    const l2Config = this.config.stores[config.l2];
+    const bus = config.bus;
+    const url =
+      (bus === false ? undefined : bus.url) ??
+      (l2Config?.driver === 'redis' ? l2Config.url : undefined) ??
+      (this.config.stores.redis?.driver === 'redis' ? this.config.stores.redis.url : undefined);
+    const onError = this.#options.onStoreError;
+    return new TieredStore({
+      l1: new MemoryStore({
+        maxEntries: config.l1.maxEntries,
+        ...(config.l1.maxBytes !== undefined ? { maxBytes: config.l1.maxBytes } : {}),
+        ...(config.l1.maxEntryBytes !== undefined
+          ? { maxEntryBytes: config.l1.maxEntryBytes }
+          : {}),
+      }),
+      l2: this.#store(config.l2),
+      ...(config.l1.ttl !== undefined ? { l1TtlMs: ttlMs(config.l1.ttl) ?? 0 } : {}),
+      ...(bus === false
+        ? {}
+        : {
+            bus: import('./stores/redis-invalidation-bus.js').then(({ RedisInvalidationBus }) =>
+              RedisInvalidationBus.connect({
+                ...(url !== undefined ? { url } : {}),
+                channel: bus.channel ?? `${this.config.prefix}:cache:invalidate`,
+                ...(onError ? { onError } : {}),
+              }),
+            ),
+          }),
+      ...(onError ? { onError } : {}),
+    });
+  }
+
   async #createShared(config: CacheStoreConfig): Promise<CacheStore> {
     const limits =
       'maxValueBytes' in config && config.maxValueBytes !== undefined
@@ -161,12 +277,27 @@ export class CacheManager {
         : {};
     if (config.driver === 'redis') {
       const { RedisStore } = await import('./stores/redis-store.js');
-      return RedisStore.connect({ url: config.url ?? 'redis://127.0.0.1:6379', ...limits });
+      const onError = this.#options.onStoreError;
+      return RedisStore.connect({
+        url: config.url ?? 'redis://127.0.0.1:6379',
+        ...limits,
+        ...(config.commandTimeoutMs !== undefined
+          ? { commandTimeoutMs: config.commandTimeoutMs }
+          : {}),
+        ...(config.connectTimeoutMs !== undefined
+          ? { connectTimeoutMs: config.connectTimeoutMs }
+          : {}),
+        ...(onError ? { onError } : {}),
+      });
     }
     if (config.driver !== 'database') throw new Error(`not a shared store: ${config.driver}`);
     const connect = this.#options.connection;
+    // A configuration fault, not an outage: it must fail loudly even with failOpen.
     if (connect === undefined)
-      throw new E_CACHE_STORE_UNAVAILABLE('database', 'the application has no database configured');
+      throw new E_CACHE_CONFIG_INVALID(
+        'stores.database',
+        'a database store needs a database connection, and the application has none configured',
+      );
     const { DatabaseStore } = await import('./stores/database-store.js');
     return new DatabaseStore({
       connection: connect(config.connection),

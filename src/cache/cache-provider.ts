@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { ServiceProvider } from '../container/index.js';
 import type { Application } from '../kernel/index.js';
 // Types only: the manager and its stores load at boot, Redis and database stores on use.
 import type { Cache } from './cache.js';
 import type { CacheManager } from './cache-manager.js';
+import type { CacheStatsRecorder } from './cache-stats-recorder.js';
 import { type CacheConfig, resolveCacheConfig } from './config.js';
+import { createStampedeGuard, stampedeMigrations } from './lock-guard.js';
 
 declare module '../container/container.js' {
   interface ContainerBindings {
@@ -35,6 +38,8 @@ const cacheTableMigration = {
 export class CacheProvider extends ServiceProvider<Application> {
   #config: CacheConfig | undefined;
   #manager: CacheManager | undefined;
+  #recorder: CacheStatsRecorder | undefined;
+  #stampede: ReturnType<typeof createStampedeGuard>;
 
   override register(): void {
     const app = this.app;
@@ -49,6 +54,9 @@ export class CacheProvider extends ServiceProvider<Application> {
         migrations: { [CACHE_MIGRATION_NAME]: cacheTableMigration },
       });
     }
+    // Stampede locks live beside the values: `keel_locks` on each database store's connection.
+    if (app.container.bound('db.migrations'))
+      for (const source of stampedeMigrations(config)) app.make('db.migrations').add(source);
     app.container.singleton('cache', () => {
       if (!this.#manager) throw new Error('CacheProvider: the manager is created at boot');
       return this.#manager;
@@ -61,13 +69,21 @@ export class CacheProvider extends ServiceProvider<Application> {
     if (!config) return;
     const app = this.app;
     const { CacheManager } = await import('./cache-manager.js');
+    // Stampede protection across processes, for pools on shared stores: its lock stores
+    // are built at the first guarded remember (not here: LockProvider boots after us, and
+    // the locks live where the cache lives, whatever the locks config's own store).
+    this.#stampede = createStampedeGuard(config, (name) => app.make('db').connection(name));
     const manager = new CacheManager({
+      ...(this.#stampede ? { guard: this.#stampede.guard } : {}),
       config,
       root: app.paths.root,
       events: app.events,
       connection: (name) => app.make('db').connection(name),
+      logger: app.logger,
+      onStoreError: logEvery(app.logger, 'cache: store connection error'),
     });
     this.#manager = manager;
+    await this.#recordStats(manager, config);
     // Readiness: a write, read and delete through the default pool's store, when that store
     // lives outside the process (an in-memory store cannot be down).
     const storeName = config.pools.data?.store ?? config.default;
@@ -87,7 +103,38 @@ export class CacheProvider extends ServiceProvider<Application> {
   }
 
   override async shutdown(): Promise<void> {
+    // Before close(): closing forgets the pools, and with them the counters to write.
+    await this.#recorder?.stop();
+    this.#recorder = undefined;
     await this.#manager?.close();
+    await this.#stampede?.close();
+    this.#stampede = undefined;
+  }
+
+  /**
+   * Write this process's pool counters to `var/state/cache-stats/<host>-<pid>.json` for
+   * `keel cache:stats`, every `cache.stats.flushInterval` seconds and at shutdown. Only a
+   * process whose pools counted something writes: a CLI command that boots without using
+   * a pool leaves no file.
+   */
+  async #recordStats(manager: CacheManager, config: CacheConfig): Promise<void> {
+    const { CacheStatsRecorder, CACHE_STATS_FOLDER, DEFAULT_STATS_FLUSH_SECONDS } = await import(
+      './cache-stats-recorder.js'
+    );
+    const seconds = config.stats?.flushInterval ?? DEFAULT_STATS_FLUSH_SECONDS;
+    if (seconds === false || seconds === 0) return;
+    const app = this.app;
+    this.#recorder = new CacheStatsRecorder({
+      folder: join(app.paths.state, CACHE_STATS_FOLDER),
+      stats: () => manager.stats(),
+      intervalMs: seconds * 1000,
+      onError: (error) =>
+        app.logger.warn(
+          { err: error },
+          'cache statistics could not be written to var/state/cache-stats (further failures are not logged)',
+        ),
+    });
+    this.#recorder.start();
   }
 }
 
@@ -98,4 +145,20 @@ export const CACHE_MIGRATION_NAME = '2026_01_01_000000_create_keel_cache';
 export function usesDatabaseStore(config: CacheConfig): boolean {
   const names = [config.default, ...Object.values(config.pools).map((p) => p.store)];
   return names.some((name) => name !== undefined && config.stores[name]?.driver === 'database');
+}
+
+/** A logger of repeated connection errors: one line per 10 s, with how many were held back. */
+function logEvery(logger: Application['logger'], message: string): (error: unknown) => void {
+  let last = 0;
+  let held = 0;
+  return (error) => {
+    const now = Date.now();
+    if (now - last < 10_000) {
+      held++;
+      return;
+    }
+    logger.warn({ err: error, suppressed: held }, message);
+    last = now;
+    held = 0;
+  };
 }

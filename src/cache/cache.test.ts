@@ -216,7 +216,7 @@ describe('config and pools', () => {
     );
     expect(config.default).toBe('file');
     expect(config.prefix).toBe('shop');
-    expect(Object.keys(config.stores)).toEqual(['memory', 'file', 'database', 'redis']);
+    expect(Object.keys(config.stores)).toEqual(['memory', 'file', 'database', 'redis', 'tiered']);
     expect(Object.keys(config.pools)).toEqual(['config', 'runtime', 'views', 'data']);
   });
 
@@ -225,6 +225,10 @@ describe('config and pools', () => {
       [{ default: 'nope' }, 'default'],
       [{ stores: { x: { driver: 'memcached' } } }, 'stores.x'],
       [{ pools: { data: { store: 'missing' } } }, 'pools.data.store'],
+      [{ stores: { t: { driver: 'tiered', l2: 'memory' } } }, 'stores.t.l2'],
+      [{ stores: { t: { driver: 'tiered', l2: 'nope' } } }, 'stores.t.l2'],
+      [{ stores: { t: { driver: 'tiered', bus: { port: 1 } } } }, 'stores.t.bus'],
+      [{ pools: { data: { failOpen: 'yes' } } }, 'pools.data.failOpen'],
       [{ pools: { Bad: {} } }, 'pools'],
       [{ prefix: 'a\0b' }, 'prefix'],
       [{ extra: true }, '(root)'],
@@ -276,13 +280,13 @@ describe('config and pools', () => {
     }
   });
 
-  it('reports a database store without a database as E_CACHE_STORE_UNAVAILABLE', async () => {
+  it('reports a database store without a database as E_CACHE_CONFIG_INVALID, even failing open', async () => {
     const manager = new CacheManager({
       config: resolveCacheConfig({ default: 'database' }),
       root: '/tmp',
     });
     await expect(manager.pool().get('k')).rejects.toMatchObject({
-      code: 'E_CACHE_STORE_UNAVAILABLE',
+      code: 'E_CACHE_CONFIG_INVALID',
     });
     await manager.close();
   });

@@ -44,10 +44,46 @@ const redis = z
     /** `redis://[:password@]host:port/db`; default `REDIS_URL`, else 127.0.0.1:6379. */
     url: z.string().min(1).optional(),
     maxValueBytes,
+    /** Reply deadline per command, ms (default 1000): past it the command fails fast. */
+    commandTimeoutMs: z.number().int().positive().optional(),
+    /** TCP connect deadline, ms (default 2000). */
+    connectTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();
 
-const store = z.discriminatedUnion('driver', [memory, file, database, redis]);
+const tiered = z
+  .object({
+    driver: z.literal('tiered'),
+    /** The shared store behind the memory tier: a `redis` or `database` store's name. */
+    l2: z.string().min(1).default('redis'),
+    /** The per-process memory tier. */
+    l1: z
+      .object({
+        maxEntries: z.number().int().positive().default(10_000),
+        maxBytes: z.number().int().positive().optional(),
+        maxEntryBytes: z.number().int().positive().optional(),
+        /** The longest an entry stays in L1, whatever its TTL (default: its TTL). */
+        ttl: ttl.optional(),
+      })
+      .strict()
+      .default({ maxEntries: 10_000 }),
+    /**
+     * Redis pub/sub that tells the other processes to drop what this one wrote from their
+     * L1 (default: the `redis` store's URL, channel `<prefix>:cache:invalidate`); `false`
+     * for none (then keep `l1.ttl` short).
+     */
+    bus: z
+      .union([
+        z.literal(false),
+        z
+          .object({ url: z.string().min(1).optional(), channel: z.string().min(1).optional() })
+          .strict(),
+      ])
+      .default({}),
+  })
+  .strict();
+
+const store = z.discriminatedUnion('driver', [memory, file, database, redis, tiered]);
 
 const pool = z
   .object({
@@ -60,6 +96,21 @@ const pool = z
       .optional(),
     /** The TTL of writes that give none (default: no expiry). */
     ttl: ttl.optional(),
+    /**
+     * When the store is unreachable: true (default) serves without it (reads miss, writes
+     * are skipped, both logged and counted); false throws E_CACHE_STORE_UNAVAILABLE.
+     */
+    failOpen: z.boolean().optional(),
+  })
+  .strict();
+
+const stats = z
+  .object({
+    /**
+     * Seconds between two writes of a process's counters to `var/state/cache-stats` (read
+     * by `keel cache:stats`); `false` or 0: never written. Default 5.
+     */
+    flushInterval: z.union([z.number().nonnegative().max(86_400), z.literal(false)]).optional(),
   })
   .strict();
 
@@ -74,6 +125,23 @@ export const cacheConfigSchema = z
       .default('keel'),
     stores: z.record(z.string().min(1), store).default({}),
     pools: z.record(z.string().regex(/^[a-z][a-z0-9_-]*$/), pool).default({}),
+    /** Cross-process statistics (`keel cache:stats`). */
+    stats: stats.optional(),
+    /**
+     * Stampede protection across processes, for pools on redis, database and tiered
+     * stores: a lock around each missing key's factory (docs/cache.md).
+     */
+    stampede: z
+      .object({
+        /** Default true; false: single flight within each process only. */
+        enabled: z.boolean().default(true),
+        /** The lock's lease, extended every third of it while the factory runs. Default 30s. */
+        ttl: ttl.default('30s'),
+        /** The longest a process waits for another's factory before computing. Default 10s. */
+        wait: z.union([z.literal(0), ttl]).default('10s'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -127,8 +195,18 @@ export function resolveCacheConfig(
     file: { driver: 'file', path: 'var/cache/data' },
     database: { driver: 'database', table: 'keel_cache' },
     redis: { driver: 'redis', ...(redisUrl ? { url: redisUrl } : {}) },
+    tiered: { driver: 'tiered', l2: 'redis', l1: { maxEntries: 10_000 }, bus: {} },
     ...config.stores,
   };
+  for (const [name, s] of Object.entries(config.stores)) {
+    if (s.driver !== 'tiered') continue;
+    const l2 = Object.hasOwn(config.stores, s.l2) ? config.stores[s.l2] : undefined;
+    if (l2 === undefined || (l2.driver !== 'redis' && l2.driver !== 'database'))
+      throw new E_CACHE_CONFIG_INVALID(
+        `stores.${name}.l2`,
+        `names "${s.l2}", which is not a redis or database store`,
+      );
+  }
   config.pools = {
     ...Object.fromEntries(FRAMEWORK_POOLS.map((name) => [name, {}])),
     ...config.pools,

@@ -11,7 +11,7 @@ export const E_CACHE_INVALID_KEY = defineError(
   (key: string, reason: string) => `Invalid cache key "${key.slice(0, 80)}": ${reason}`,
   {
     status: 500,
-    help: 'Use a non-empty string key of at most 250 characters without NUL characters; hash longer or binary keys first.',
+    help: 'Use a non-empty string key of at most 250 characters without NUL characters and not starting with a control character (reserved for tags); hash longer or binary keys first.',
     details: (key, reason) => ({ key: key.slice(0, 250), reason }),
   },
 );
@@ -34,6 +34,27 @@ export const E_CACHE_VALUE_TOO_LARGE = defineError(
     status: 500,
     help: "Cache a smaller value, or raise the store's maxValueBytes (memory: maxEntryBytes) in config/cache.ts.",
     details: (key, bytes, limit) => ({ key: key.slice(0, 250), bytes, limit }),
+  },
+);
+
+export const E_CACHE_INVALID_TAG = defineError(
+  'E_CACHE_INVALID_TAG',
+  (tag: string, reason: string) => `Invalid cache tag "${tag.slice(0, 80)}": ${reason}`,
+  {
+    status: 500,
+    help: 'Use tags of 1 to 200 characters made of ":"-separated non-empty segments (catalog:products:42); "*" segments only when invalidating.',
+    details: (tag, reason) => ({ tag: tag.slice(0, 200), reason }),
+  },
+);
+
+export const E_CACHE_FACTORY_TIMEOUT = defineError(
+  'E_CACHE_FACTORY_TIMEOUT',
+  (key: string, ms: number) =>
+    `The value of cache key "${key.slice(0, 80)}" was not computed within ${ms} ms`,
+  {
+    status: 503,
+    help: 'The factory passed to remember() is slower than its hardTimeout: make it faster, raise hardTimeout, or add a grace period so a stale value can be served meanwhile.',
+    details: (key, ms) => ({ key: key.slice(0, 250), timeoutMs: ms }),
   },
 );
 
@@ -95,5 +116,36 @@ export const E_CACHE_UNSCOPED_FLUSH = defineError(
     status: 500,
     help: 'Give the pool or store a prefix (CACHE_PREFIX, or `prefix` in config/cache.ts): a shared store is flushed by prefix, never whole.',
     details: (driver) => ({ driver }),
+  },
+);
+
+export const E_CACHE_WARMER_DUPLICATE = defineError(
+  'E_CACHE_WARMER_DUPLICATE',
+  (name: string) => `A cache warmer named "${name.slice(0, 100)}" is already registered`,
+  {
+    status: 500,
+    help: 'Give each cache warmer a unique name, prefixed with its module (`catalog:products`); register it once, from one provider.',
+    details: (name) => ({ name: name.slice(0, 100) }),
+  },
+);
+
+export const E_CACHE_WARMER_INVALID = defineError(
+  'E_CACHE_WARMER_INVALID',
+  (name: string, reason: string) => `Invalid cache warmer "${name.slice(0, 100)}": ${reason}`,
+  {
+    status: 500,
+    help: 'Register a warmer as { name, pool?, description?, warm(cache, progress) } with a name of letters, digits and `:._-` (at most 100 characters).',
+    details: (name, reason) => ({ name: name.slice(0, 100), reason }),
+  },
+);
+
+export const E_CACHE_WARMER_NOT_FOUND = defineError(
+  'E_CACHE_WARMER_NOT_FOUND',
+  (name: string, known: string[]) =>
+    `No cache warmer named "${name.slice(0, 100)}"; registered: ${known.join(', ') || 'none'}`,
+  {
+    status: 500,
+    help: 'Use a name `keel cache:warm --list` shows, or check that the module registering the warmer is enabled.',
+    details: (name, known) => ({ name: name.slice(0, 100), known }),
   },
 );

@@ -28,8 +28,10 @@ export interface CacheEntry {
  * ```
  */
 export interface CacheStore {
-  /** `memory`, `file`, `database`, `redis`. */
+  /** `memory`, `file`, `database`, `redis`, `tiered`. */
   readonly driver: string;
+  /** Entries dropped for room so far (stores that evict: memory, a tier's L1). */
+  readonly evictions?: number;
   /** The value, or undefined when missing or expired. */
   get(key: string): Awaitable<unknown>;
   /** The value with its expiry, or undefined when missing or expired. */

@@ -1,4 +1,4 @@
-import { cacheGcCommand } from '../cache/commands/index.js';
+import { cacheGcCommand, cacheStatsCommand, cacheWarmCommand } from '../cache/commands/index.js';
 import { buildCommand, cacheClearCommand, compileCommand } from '../compiler/commands/index.js';
 import {
   dbBackupCommand,
@@ -24,6 +24,7 @@ import {
   setupUpdateCommand,
 } from '../kernel/commands/index.js';
 import type { CommandDefinition } from '../kernel/index.js';
+import { locksPruneCommand } from '../locks/commands/index.js';
 import {
   moduleDisableCommand,
   moduleEnableCommand,
@@ -44,6 +45,9 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   buildCommand,
   cacheClearCommand,
   cacheGcCommand,
+  cacheStatsCommand,
+  cacheWarmCommand,
+  locksPruneCommand,
   setupUpdateCommand,
   healthCheckCommand,
   codeStatsCommand,

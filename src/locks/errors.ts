@@ -2,8 +2,9 @@ import { defineError } from '../support/index.js';
 
 /**
  * The locks catalogue: contention a caller can retry (423: the resource is locked),
- * a lease lost to expiry (409: the work may have overlapped another holder's), and
- * invalid names, durations or configuration (programming errors, 500).
+ * a lease lost to expiry (409: the work may have overlapped another holder's), invalid
+ * names, durations or configuration (programming errors, 500), and a store that cannot
+ * be reached (503).
  */
 
 export const E_LOCK_NOT_ACQUIRED = defineError(
@@ -64,5 +65,15 @@ export const E_LOCK_CONFIG_INVALID = defineError(
     status: 500,
     help: 'Fix config/locks.ts (or LOCK_DRIVER: memory, database or redis); see docs/locks.md for every option.',
     details: (path) => ({ path }),
+  },
+);
+
+export const E_LOCK_STORE_UNAVAILABLE = defineError(
+  'E_LOCK_STORE_UNAVAILABLE',
+  (driver: string, reason: string) => `The ${driver} lock store is unavailable: ${reason}`,
+  {
+    status: 503,
+    help: 'Check that the lock store (Redis) runs and that config/locks.ts points at it; an acquire cut off mid-way may still hold its lock until the ttl ends.',
+    details: (driver, reason) => ({ driver, reason }),
   },
 );

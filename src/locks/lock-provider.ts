@@ -94,15 +94,30 @@ export class LockProvider extends ServiceProvider<Application> {
         connection: this.app.make('db').connection(config.database.connection),
       });
     }
-    const [{ Redis }, { RedisLockStore }] = await Promise.all([
-      import('ioredis'),
-      import('./stores/redis-lock-store.js'),
-    ]);
+    const { RedisLockStore } = await import('./stores/redis-lock-store.js');
     const { url, host, port, password, db, prefix } = config.redis;
-    // lazyConnect: nothing connects at boot; the first lock opens the connection.
-    const options = { lazyConnect: true, ...(password === undefined ? {} : { password }), db };
-    const client = url ? new Redis(url, options) : new Redis({ host, port, ...options });
-    return new RedisLockStore({ client, prefix, ownsClient: true });
+    // Nothing connects at boot; the first lock opens the connection. The store's client
+    // fails fast while Redis is down (E_LOCK_STORE_UNAVAILABLE) and reconnects by itself.
+    const auth = { ...(password === undefined ? {} : { password }), db };
+    // One warning per outage, not one per reconnection attempt.
+    let reported = false;
+    const store = await RedisLockStore.connect({
+      url,
+      options: url ? auth : { host, port, ...auth },
+      prefix,
+      onError: (error) => {
+        if (reported) return;
+        reported = true;
+        this.app.logger.warn(
+          { err: error },
+          'locks: the Redis lock store lost its connection (reconnecting; not logged again until it is back)',
+        );
+      },
+    });
+    store.client.on('ready', () => {
+      reported = false;
+    });
+    return store;
   }
 
   override async shutdown(): Promise<void> {

@@ -2,5 +2,11 @@ export { type DeprecationOptions, deprecate, resetDeprecations } from './depreca
 export { E_INVALID_DURATION, parseDuration } from './duration.js';
 export { defineError, isKeelError, KeelError, type KeelErrorClass } from './keel-error.js';
 export { deepFreeze, deepMerge, getPath, isPlainObject, setPath } from './object.js';
+export {
+  createRedisClient,
+  isRedisUnavailable,
+  type RedisClientOptions,
+  redisOutageReason,
+} from './redis-client.js';
 export { editDistance, suggest } from './suggest.js';
 export type { Awaitable, Constructor, DotPath, PathValue } from './types.js';

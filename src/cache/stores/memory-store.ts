@@ -39,6 +39,7 @@ export class MemoryStore implements CacheStore {
   readonly #now: () => number;
   readonly #maxEntryBytes: number;
   readonly #sized: boolean;
+  #evictions = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -46,6 +47,10 @@ export class MemoryStore implements CacheStore {
     this.#maxEntryBytes = options.maxEntryBytes ?? options.maxBytes ?? Number.POSITIVE_INFINITY;
     this.#lru = new LRUCache<string, Slot>({
       max: options.maxEntries ?? 10_000,
+      // Only drops for room count as evictions (not deletes, overwrites or expiry).
+      disposeAfter: (_slot, _key, reason) => {
+        if (reason === 'evict') this.#evictions++;
+      },
       ...(this.#sized
         ? {
             maxSize: options.maxBytes,
@@ -54,6 +59,11 @@ export class MemoryStore implements CacheStore {
           }
         : {}),
     });
+  }
+
+  /** Entries dropped so far to stay within maxEntries / maxBytes. */
+  get evictions(): number {
+    return this.#evictions;
   }
 
   get(key: string): unknown {

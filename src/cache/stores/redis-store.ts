@@ -1,5 +1,10 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import { E_CACHE_NOT_A_NUMBER, E_CACHE_UNSCOPED_FLUSH } from '../errors.js';
+import { createRedisClient, isRedisUnavailable, redisOutageReason } from '../../support/index.js';
+import {
+  E_CACHE_NOT_A_NUMBER,
+  E_CACHE_STORE_UNAVAILABLE,
+  E_CACHE_UNSCOPED_FLUSH,
+} from '../errors.js';
 import { deserialize, serializeBounded } from '../serializer.js';
 import {
   type CacheEntry,
@@ -12,9 +17,19 @@ export interface RedisStoreOptions extends Omit<SerializingStoreOptions, 'now'> 
   /** A client to use (and not close), or options/URL to create one. */
   client?: Redis;
   url?: string;
+  /** ioredis options for the client `connect()` creates; they win over its defaults. */
   options?: RedisOptions;
   /** Keys per SCAN and per DEL batch when flushing (default 500). */
   scanCount?: number;
+  /** Longest wait for a reply before a command fails (default 1000 ms; created clients). */
+  commandTimeoutMs?: number;
+  /** Longest wait for the TCP connection to open (default 2000 ms; created clients). */
+  connectTimeoutMs?: number;
+  /**
+   * Called with each connection error of the client (refused, reset, timed out), e.g. to
+   * log or count them; runs on every failed reconnection attempt, so keep it cheap.
+   */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -24,9 +39,19 @@ export interface RedisStoreOptions extends Omit<SerializingStoreOptions, 'now'> 
  * it never runs FLUSHDB, so a Redis shared with sessions, queues or other apps keeps theirs.
  * ioredis is loaded when this store is configured, not at boot.
  *
+ * While Redis is unreachable every operation fails fast with `E_CACHE_STORE_UNAVAILABLE`
+ * (the ioredis error as its `cause`) instead of hanging or queueing, and the client that
+ * `connect()` creates keeps reconnecting (backoff capped at 2 s), so the same store works
+ * again when Redis is back. Answers about the command itself (WRONGTYPE, a value that is
+ * not an integer) keep their own errors.
+ *
  * @example
  * ```ts
- * const store = await RedisStore.connect({ url: 'redis://127.0.0.1:6379/0' });
+ * const store = await RedisStore.connect({
+ *   url: 'redis://127.0.0.1:6379/0',
+ *   commandTimeoutMs: 500,
+ *   onError: (error) => logger.warn({ err: error }, 'cache redis'),
+ * });
  * ```
  */
 export class RedisStore implements CacheStore {
@@ -35,24 +60,44 @@ export class RedisStore implements CacheStore {
   readonly #owned: boolean;
   readonly #maxBytes: number;
   readonly #scanCount: number;
+  readonly #listener: ((error: Error) => void) | undefined;
 
   constructor(client: Redis, options: RedisStoreOptions = {}, owned = false) {
     this.#client = client;
     this.#owned = owned;
     this.#maxBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.#scanCount = options.scanCount ?? 500;
+    // A caller's client: report its errors too if asked (removed again on close); the
+    // clients connect() creates already send theirs to onError.
+    const onError = options.onError;
+    if (!owned && onError) {
+      this.#listener = (error) => {
+        try {
+          onError(error);
+        } catch {
+          // A failing logger must not become an error thrown inside ioredis.
+        }
+      };
+      client.on('error', this.#listener);
+    }
   }
 
-  /** Create the store, importing ioredis now (its client connects lazily). */
+  /**
+   * Create the store and its client (importing ioredis now), and wait for the first
+   * connection attempt: when Redis is up the store is ready on return; when it is down the
+   * store is returned all the same, fails fast, and recovers once Redis answers again.
+   * A `client` given in the options is used as it is (its owner configures and closes it).
+   */
   static async connect(options: RedisStoreOptions = {}): Promise<RedisStore> {
     if (options.client) return new RedisStore(options.client, options);
-    const { Redis } = await import('ioredis');
-    const redisOptions: RedisOptions = {
-      lazyConnect: false,
-      maxRetriesPerRequest: 2,
-      ...options.options,
-    };
-    const client = options.url ? new Redis(options.url, redisOptions) : new Redis(redisOptions);
+    const client = await createRedisClient({
+      connect: true,
+      url: options.url,
+      options: options.options,
+      commandTimeoutMs: options.commandTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs,
+      onError: options.onError,
+    });
     return new RedisStore(client, options, true);
   }
 
@@ -62,14 +107,14 @@ export class RedisStore implements CacheStore {
   }
 
   async get(key: string): Promise<unknown> {
-    const text = await this.#client.get(key);
+    const text = await this.#run(() => this.#client.get(key));
     return text === null ? undefined : deserialize(text);
   }
 
   async getEntry(key: string): Promise<CacheEntry | undefined> {
-    const [[, text], [, pttl]] = (await this.#client.multi().get(key).pttl(key).exec()) as [
-      [unknown, string | null],
-      [unknown, number],
+    const [text, pttl] = (await this.#exec(this.#client.multi().get(key).pttl(key))) as [
+      string | null,
+      number,
     ];
     if (text === null) return undefined;
     return { value: deserialize(text), expiresAt: pttl > 0 ? Date.now() + pttl : 0 };
@@ -77,14 +122,17 @@ export class RedisStore implements CacheStore {
 
   async getMany(keys: readonly string[]): Promise<unknown[]> {
     if (keys.length === 0) return [];
-    const texts = await this.#client.mget(...keys);
+    const texts = await this.#run(() => this.#client.mget(...keys));
     return texts.map((text) => (text === null ? undefined : deserialize(text)));
   }
 
   async set(key: string, value: unknown, ttlMs: number | undefined): Promise<void> {
     const text = serializeBounded(key, value, this.#maxBytes);
-    if (ttlMs === undefined) await this.#client.set(key, text);
-    else await this.#client.set(key, text, 'PX', pxOf(ttlMs));
+    await this.#run(() =>
+      ttlMs === undefined
+        ? this.#client.set(key, text)
+        : this.#client.set(key, text, 'PX', pxOf(ttlMs)),
+    );
   }
 
   async setMany(
@@ -99,25 +147,26 @@ export class RedisStore implements CacheStore {
       if (ttlMs === undefined) multi.set(key, texts[i]!);
       else multi.set(key, texts[i]!, 'PX', pxOf(ttlMs));
     });
-    await multi.exec();
+    await this.#exec(multi);
   }
 
   async add(key: string, value: unknown, ttlMs: number | undefined): Promise<boolean> {
     const text = serializeBounded(key, value, this.#maxBytes);
-    const result =
+    const result = await this.#run(() =>
       ttlMs === undefined
-        ? await this.#client.set(key, text, 'NX')
-        : await this.#client.set(key, text, 'PX', pxOf(ttlMs), 'NX');
+        ? this.#client.set(key, text, 'NX')
+        : this.#client.set(key, text, 'PX', pxOf(ttlMs), 'NX'),
+    );
     return result === 'OK';
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.#client.del(key)) > 0;
+    return (await this.#run(() => this.#client.del(key))) > 0;
   }
 
   async increment(key: string, by: number): Promise<number> {
     try {
-      return await this.#client.incrby(key, by);
+      return await this.#run(() => this.#client.incrby(key, by));
     } catch (error) {
       if (/not an integer|out of range/i.test((error as Error).message))
         throw new E_CACHE_NOT_A_NUMBER(key);
@@ -130,21 +179,54 @@ export class RedisStore implements CacheStore {
     const pattern = `${escapeGlob(prefix)}*`;
     let cursor = '0';
     do {
-      const [next, keys] = await this.#client.scan(
-        cursor,
-        'MATCH',
-        pattern,
-        'COUNT',
-        this.#scanCount,
+      const [next, keys] = await this.#run(() =>
+        this.#client.scan(cursor, 'MATCH', pattern, 'COUNT', this.#scanCount),
       );
       cursor = next;
-      if (keys.length > 0) await this.#client.unlink(...keys);
+      if (keys.length > 0) await this.#run(() => this.#client.unlink(...keys));
     } while (cursor !== '0');
   }
 
+  /**
+   * Quit a client this store created (without waiting on a connection that is down), or
+   * detach from a caller's client.
+   */
   async close(): Promise<void> {
-    if (this.#owned) await this.#client.quit().catch(() => this.#client.disconnect());
+    if (this.#listener) this.#client.off('error', this.#listener);
+    if (!this.#owned) return;
+    const client = this.#client;
+    // QUIT needs a live connection; otherwise disconnect() also stops the reconnect loop.
+    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+    else client.disconnect();
   }
+
+  /** Run one command, turning an outage into E_CACHE_STORE_UNAVAILABLE. */
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /**
+   * Run a MULTI and return its replies. ioredis resolves exec() with one [error, reply]
+   * pair per command, so a failed command is found here, not in a rejection.
+   */
+  async #exec(multi: ReturnType<Redis['multi']>): Promise<unknown[]> {
+    const results = await this.#run(() => multi.exec());
+    if (results === null) throw translate(new Error('the transaction was aborted'));
+    return results.map(([error, reply]) => {
+      if (error) throw translate(error);
+      return reply;
+    });
+  }
+}
+
+function translate(error: unknown): unknown {
+  return isRedisUnavailable(error)
+    ? new E_CACHE_STORE_UNAVAILABLE('redis', redisOutageReason(error)).withCause(error)
+    : error;
 }
 
 /** Redis refuses PX 0; a TTL under a millisecond is one millisecond. */

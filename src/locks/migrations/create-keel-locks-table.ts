@@ -25,6 +25,8 @@ export const createKeelLocksTable: Migration = {
     const mysql = db.getExecutor().adapter instanceof MysqlAdapter;
     await db.schema
       .createTable(LOCKS_TABLE)
+      // The cache's stampede guard may add this migration for its own connection too.
+      .ifNotExists()
       .addColumn('name', mysql ? sql`varbinary(1020)` : 'varchar(255)', (c) => c.primaryKey())
       .addColumn('owner', 'varchar(64)', (c) => c.notNull())
       .addColumn('fencing', 'bigint', (c) => c.notNull())

@@ -1,0 +1,1 @@
+export { type LocksPruneOutput, locksPruneCommand } from './locks-prune-command.js';
