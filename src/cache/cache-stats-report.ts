@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
   type CacheStatsSnapshot,
+  COUNTERS,
   LATENCY_BUCKETS_MS,
   latencyPercentile,
   mergeSnapshots,
@@ -243,17 +244,6 @@ async function readProcessFile(file: string): Promise<ProcessCacheStats | string
   }
   return data as ProcessCacheStats;
 }
-
-const COUNTERS = [
-  'hits',
-  'misses',
-  'writes',
-  'deletes',
-  'evictions',
-  'errors',
-  'stale',
-  'factoryCalls',
-] as const;
 
 function snapshotProblem(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') return 'not an object';

@@ -116,7 +116,8 @@ export function mergeSnapshots(snapshots: readonly CacheStatsSnapshot[]): CacheS
   return total;
 }
 
-const COUNTERS = [
+/** The counter fields of a snapshot (everything but pool, store and latency). */
+export const COUNTERS = [
   'hits',
   'misses',
   'writes',

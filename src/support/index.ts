@@ -3,6 +3,7 @@ export { E_INVALID_DURATION, parseDuration } from './duration.js';
 export { defineError, isKeelError, KeelError, type KeelErrorClass } from './keel-error.js';
 export { deepFreeze, deepMerge, getPath, isPlainObject, setPath } from './object.js';
 export {
+  closeRedisClient,
   createRedisClient,
   isRedisUnavailable,
   type RedisClientOptions,

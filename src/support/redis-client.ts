@@ -168,3 +168,17 @@ export function isRedisUnavailable(error: unknown): error is Error {
     UNAVAILABLE_REPLIES.test(message)
   );
 }
+
+/**
+ * Close a client: QUIT when connected (pending replies arrive first), else disconnect(),
+ * which also stops its reconnect loop: QUIT would wait for a connection that is down.
+ *
+ * @example
+ * ```ts
+ * await closeRedisClient(client);
+ * ```
+ */
+export async function closeRedisClient(client: Redis): Promise<void> {
+  if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+  else client.disconnect();
+}

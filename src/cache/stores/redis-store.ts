@@ -1,5 +1,10 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import { createRedisClient, isRedisUnavailable, redisOutageReason } from '../../support/index.js';
+import {
+  closeRedisClient,
+  createRedisClient,
+  isRedisUnavailable,
+  redisOutageReason,
+} from '../../support/index.js';
 import {
   E_CACHE_NOT_A_NUMBER,
   E_CACHE_STORE_UNAVAILABLE,
@@ -194,10 +199,7 @@ export class RedisStore implements CacheStore {
   async close(): Promise<void> {
     if (this.#listener) this.#client.off('error', this.#listener);
     if (!this.#owned) return;
-    const client = this.#client;
-    // QUIT needs a live connection; otherwise disconnect() also stops the reconnect loop.
-    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-    else client.disconnect();
+    await closeRedisClient(this.#client);
   }
 
   /** Run one command, turning an outage into E_CACHE_STORE_UNAVAILABLE. */

@@ -1,5 +1,10 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import { createRedisClient, isRedisUnavailable, redisOutageReason } from '../../support/index.js';
+import {
+  closeRedisClient,
+  createRedisClient,
+  isRedisUnavailable,
+  redisOutageReason,
+} from '../../support/index.js';
 import { E_LOCK_STORE_UNAVAILABLE } from '../errors.js';
 import type { LockStore } from '../lock-store.js';
 
@@ -149,10 +154,7 @@ export class RedisLockStore implements LockStore {
 
   async close(): Promise<void> {
     if (!this.#ownsClient) return;
-    const client = this.#client;
-    // QUIT needs a live connection; otherwise disconnect() also stops the reconnect loop.
-    if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-    else client.disconnect();
+    await closeRedisClient(this.#client);
   }
 
   /** Run one command, turning an outage into E_LOCK_STORE_UNAVAILABLE. */
