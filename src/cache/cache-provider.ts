@@ -121,9 +121,12 @@ export class CacheProvider extends ServiceProvider<Application> {
     const { CacheStatsRecorder, CACHE_STATS_FOLDER, DEFAULT_STATS_FLUSH_SECONDS } = await import(
       './cache-stats-recorder.js'
     );
-    const seconds = config.stats?.flushInterval ?? DEFAULT_STATS_FLUSH_SECONDS;
-    if (seconds === false || seconds === 0) return;
     const app = this.app;
+    // Test runs leave no snapshot files behind unless their config asks for them.
+    const seconds =
+      config.stats?.flushInterval ??
+      (app.environment === 'test' ? false : DEFAULT_STATS_FLUSH_SECONDS);
+    if (seconds === false || seconds === 0) return;
     this.#recorder = new CacheStatsRecorder({
       folder: join(app.paths.state, CACHE_STATS_FOLDER),
       stats: () => manager.stats(),
