@@ -173,7 +173,10 @@ describe('CacheProvider statistics', () => {
     join(root, 'var/state/cache-stats', statsFileName(hostname(), process.pid));
 
   it('writes the used pools to var/state/cache-stats at shutdown', async () => {
-    const { root } = await apps.fixture();
+    // The test environment records nothing unless asked: these tests ask.
+    const { root } = await apps.fixture({
+      'config/cache.ts': 'export default { stats: { flushInterval: 5 } };\n',
+    });
     const app = await apps.create(root);
     await app.boot();
     const cache = app.make('cache');
@@ -188,8 +191,19 @@ describe('CacheProvider statistics', () => {
     expect(written.pools.find((p) => p.pool === 'views')?.hits).toBeGreaterThanOrEqual(1);
   });
 
-  it('leaves no file for a process that used no pool (a CLI command)', async () => {
+  it('records nothing by default in the test environment', async () => {
     const { root } = await apps.fixture();
+    const app = await apps.create(root);
+    await app.boot();
+    await app.make('cache').pool('views').set('page', '<p>');
+    await app.shutdown();
+    await expect(readFile(file(root))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('leaves no file for a process that used no pool (a CLI command)', async () => {
+    const { root } = await apps.fixture({
+      'config/cache.ts': 'export default { stats: { flushInterval: 5 } };\n',
+    });
     const app = await apps.create(root);
     await app.boot();
     app.make('cache').names();

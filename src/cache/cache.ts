@@ -401,27 +401,35 @@ export class Cache {
    * const feed = await cache.remember('feed', { ttl: '1m', grace: '1h', timeout: '300ms' }, fetchFeed);
    * ```
    */
-  async remember<T>(
+  remember<T>(
     key: string,
     ttl: Ttl | RememberOptions | undefined,
     factory: () => Awaitable<T>,
   ): Promise<T> {
-    const full = this.#key(key);
+    let full: string;
+    try {
+      full = this.#key(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const flight = this.#inflight.get(full);
     if (flight !== undefined) {
-      if (flight.stale !== undefined) {
-        this.#stats.stale++;
-        return flight.stale.value as T;
-      }
-      return this.#bounded(full, flight.run as Promise<T>, ttl);
+      if (flight.stale === undefined) return this.#bounded(full, flight.run as Promise<T>, ttl);
+      this.#stats.stale++;
+      return Promise.resolve(flight.stale.value as T);
     }
     const started = this.#remote ? performance.now() : 0;
     let found: unknown;
     try {
       found = this.#store.get(full);
     } catch (error) {
-      await this.#readFailed(error);
+      return this.#readFailed(error).then(() =>
+        this.#decide<T>(full, key, undefined, ttl, factory, false),
+      );
     }
+    // The hot path: a plain hit answered synchronously costs a lookup and a resolved promise.
+    if (found !== undefined && !(found instanceof Promise) && !isEnvelope(found))
+      return Promise.resolve(this.#hit(key, found as T));
     if (found instanceof Promise) {
       // The read joins the flight too: callers arriving while it runs share it, so a
       // failing factory is not run again by callers whose read was still pending.
@@ -437,7 +445,6 @@ export class Cache {
       );
       return this.#bounded(full, this.#fly(full, run), ttl);
     }
-    if (found !== undefined && !isEnvelope(found)) return this.#hit(key, found as T);
     return this.#decide<T>(full, key, found, ttl, factory, false);
   }
 
