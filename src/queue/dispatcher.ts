@@ -1,0 +1,190 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { durationMs, resolveBackoff } from './backoff.js';
+import type { JobRecord, QueueDriver } from './driver.js';
+import { E_QUEUE_INVALID_JOB } from './errors.js';
+import { type Duration, type Job, type JobClass, type JobOptions, jobNameOf } from './job.js';
+import type { JobRegistry } from './job-registry.js';
+
+/** The largest payload accepted, as JSON text (default 1 MiB). */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
+
+export interface DispatcherOptions {
+  driver: () => QueueDriver;
+  registry: JobRegistry;
+  /** The queue of jobs that name none (default `default`). */
+  defaultQueue?: string;
+  /** The dispatcher's context (request id, trace parent) copied into every job it sends. */
+  meta?: () => Record<string, string> | undefined;
+  maxPayloadBytes?: number;
+  now?: () => number;
+}
+
+/**
+ * A dispatch being configured: chain `onQueue`, `delay`, `priority`, `tries`, then await it
+ * (it is a thenable); it resolves to the job's id, or undefined when a unique job with the
+ * same key was already queued.
+ *
+ * @example
+ * ```ts
+ * const id = await dispatch(new SendInvoice({ orderId })).onQueue('high').delay('5m');
+ * ```
+ */
+export class PendingDispatch implements PromiseLike<string | undefined> {
+  readonly #dispatcher: JobDispatcher;
+  readonly #job: Job;
+  readonly #options: JobOptions = {};
+  #meta: Record<string, string> = {};
+
+  constructor(dispatcher: JobDispatcher, job: Job) {
+    this.#dispatcher = dispatcher;
+    this.#job = job;
+  }
+
+  onQueue(queue: string): this {
+    this.#options.queue = queue;
+    return this;
+  }
+
+  delay(delay: Duration): this {
+    this.#options.delay = delay;
+    return this;
+  }
+
+  priority(priority: number): this {
+    this.#options.priority = priority;
+    return this;
+  }
+
+  tries(tries: number): this {
+    this.#options.tries = tries;
+    return this;
+  }
+
+  /** Extra context for the job's logs (request id, trace parent, ...). */
+  withMeta(meta: Record<string, string>): this {
+    this.#meta = { ...this.#meta, ...meta };
+    return this;
+  }
+
+  /** The record this dispatch stores (built now; for drivers, chains and batches). */
+  toRecord(): JobRecord {
+    return this.#dispatcher.toRecord(this.#job, this.#options, this.#meta);
+  }
+
+  then<R1 = string | undefined, R2 = never>(
+    onFulfilled?: ((value: string | undefined) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): PromiseLike<R1 | R2> {
+    return this.#send().then(onFulfilled, onRejected);
+  }
+
+  async #send(): Promise<string | undefined> {
+    const record = this.toRecord();
+    const [id] = await this.#dispatcher.driver().enqueue([record]);
+    return id;
+  }
+}
+
+/**
+ * Turns job instances into records and hands them to the driver: `app.make('queue')`'s
+ * dispatching half. Validation happens here, at dispatch, so a bad job fails in the code
+ * that sent it: an unregistered class, a payload JSON cannot carry, one over the size limit.
+ */
+export class JobDispatcher {
+  readonly #options: DispatcherOptions;
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+  }
+
+  driver(): QueueDriver {
+    return this.#options.driver();
+  }
+
+  /**
+   * Queue `job`; configure the returned dispatch, then await it.
+   *
+   * @example
+   * ```ts
+   * await queue.dispatch(new ReindexProduct({ sku }));
+   * ```
+   */
+  dispatch(job: Job): PendingDispatch {
+    return new PendingDispatch(this, job);
+  }
+
+  /**
+   * Queue several jobs atomically: all of them or none.
+   *
+   * @example
+   * ```ts
+   * await queue.dispatchMany(orders.map((o) => new SendInvoice({ orderId: o.id })));
+   * ```
+   */
+  async dispatchMany(jobs: readonly (Job | PendingDispatch)[]): Promise<string[]> {
+    const records = jobs.map((job) =>
+      job instanceof PendingDispatch ? job.toRecord() : this.toRecord(job, {}, {}),
+    );
+    return this.driver().enqueue(records);
+  }
+
+  /** The record for `job` with `overrides` over its class options. */
+  toRecord(job: Job, overrides: JobOptions, meta: Record<string, string>): JobRecord {
+    const type = job.constructor as JobClass;
+    const name = jobNameOf(type);
+    if (!this.#options.registry.has(name))
+      throw new E_QUEUE_INVALID_JOB(name, 'its class is not registered (queue.register(JobClass))');
+    const options: JobOptions = { ...type.options, ...overrides };
+    const payload = this.#payload(name, job.payload);
+    const now = (this.#options.now ?? Date.now)();
+    const tries = options.tries ?? 1;
+    if (!Number.isInteger(tries) || tries < 1)
+      throw new E_QUEUE_INVALID_JOB(name, `tries must be a positive integer, got ${String(tries)}`);
+    const retryUntil =
+      options.retryUntil === undefined
+        ? 0
+        : options.retryUntil instanceof Date
+          ? options.retryUntil.getTime()
+          : now + durationMs(options.retryUntil);
+    const record: JobRecord = {
+      id: randomUUID(),
+      name,
+      queue: options.queue ?? this.#options.defaultQueue ?? 'default',
+      payload,
+      priority: options.priority ?? 0,
+      availableAt: now + (options.delay === undefined ? 0 : durationMs(options.delay)),
+      maxAttempts: tries,
+      retryUntil,
+      timeoutMs: options.timeout === undefined ? 0 : durationMs(options.timeout),
+      ...resolveBackoff(options.backoff),
+      ...(options.uniqueFor === undefined
+        ? {}
+        : {
+            uniqueKey:
+              options.uniqueKey ??
+              `${name}:${createHash('sha256').update(payload).digest('base64url')}`,
+            uniqueUntil: now + durationMs(options.uniqueFor),
+          }),
+      meta: { ...this.#options.meta?.(), ...meta },
+      createdAt: now,
+    };
+    return record;
+  }
+
+  #payload(name: string, payload: unknown): string {
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(payload ?? null);
+    } catch (error) {
+      throw new E_QUEUE_INVALID_JOB(name, `its payload is not JSON: ${(error as Error).message}`);
+    }
+    if (text === undefined) throw new E_QUEUE_INVALID_JOB(name, 'its payload is not JSON');
+    const limit = this.#options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    if (text.length > limit / 3 && Buffer.byteLength(text) > limit)
+      throw new E_QUEUE_INVALID_JOB(
+        name,
+        `its payload is ${Buffer.byteLength(text)} bytes, over the limit of ${limit}: store the data and pass its id`,
+      );
+    return text;
+  }
+}

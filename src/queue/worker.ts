@@ -1,0 +1,349 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from '../kernel/logger.js';
+import { backoffDelay } from './backoff.js';
+import type { ClaimedJob, QueueDriver } from './driver.js';
+import { E_QUEUE_JOB_TIMEOUT, E_QUEUE_MALFORMED_PAYLOAD, E_QUEUE_UNKNOWN_JOB } from './errors.js';
+import { type Job, type JobContext, UnrecoverableError } from './job.js';
+import type { JobRegistry } from './job-registry.js';
+
+export interface WorkerOptions {
+  driver: QueueDriver;
+  registry: JobRegistry;
+  logger: Logger;
+  /** Queues in order of preference (default `['default']`). */
+  queues?: readonly string[];
+  /** Jobs run at once (default 1). */
+  concurrency?: number;
+  /** How long a claim holds a job without a heartbeat (default 60 s). */
+  leaseMs?: number;
+  /** Heartbeat period (default leaseMs / 3). */
+  heartbeatMs?: number;
+  /** The longest idle wait before claiming again (default 1 s; LISTEN/NOTIFY wakes sooner). */
+  sleepMs?: number;
+  /** Stop after this many jobs. */
+  maxJobs?: number;
+  /** Stop claiming after this long (ms). */
+  maxTimeMs?: number;
+  /** Stop once no job is available and none runs. */
+  stopWhenEmpty?: boolean;
+  /** How long stop() lets running jobs finish before aborting and releasing them (default 30 s). */
+  shutdownMs?: number;
+  now?: () => number;
+}
+
+/** What a worker did, returned when it stops. */
+export interface WorkerSummary {
+  processed: number;
+  failed: number;
+  retried: number;
+  /** Attempts abandoned because another worker took the job (lease lost). */
+  lost: number;
+  released: number;
+}
+
+interface Running {
+  readonly job: ClaimedJob;
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+  lost: boolean;
+}
+
+/**
+ * Claims jobs from a driver and runs them, `concurrency` at a time: the engine behind
+ * `keel queue:work`. Each attempt heartbeats its lease; a lost lease aborts the handler's
+ * signal and the worker touches the job no more (its fence is stale). Failures retry with
+ * the job's backoff until its tries or `retryUntil` run out, then land in `failed_jobs`; an
+ * unknown job class or a malformed payload fails at once with a clear error, and the
+ * worker carries on.
+ *
+ * @example
+ * ```ts
+ * const worker = new Worker({ driver, registry, logger, queues: ['high', 'default'], concurrency: 10 });
+ * process.once('SIGTERM', () => worker.stop());
+ * await worker.run();
+ * ```
+ */
+export class Worker {
+  readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #o: Required<Omit<WorkerOptions, 'maxJobs' | 'maxTimeMs' | 'heartbeatMs'>> &
+    Pick<WorkerOptions, 'maxJobs' | 'maxTimeMs' | 'heartbeatMs'>;
+  readonly #running = new Map<string, Running>();
+  readonly #summary: WorkerSummary = { processed: 0, failed: 0, retried: 0, lost: 0, released: 0 };
+  readonly #stopping = new AbortController();
+  /** Resolves on stop(); one listener for the worker's life, not one per wait. */
+  readonly #stopped = aborted(this.#stopping.signal);
+  #claimed = 0;
+
+  constructor(options: WorkerOptions) {
+    this.#o = {
+      queues: ['default'],
+      concurrency: 1,
+      leaseMs: 60_000,
+      sleepMs: 1000,
+      stopWhenEmpty: false,
+      shutdownMs: 30_000,
+      now: Date.now,
+      ...options,
+    };
+  }
+
+  /** Jobs running now. */
+  get active(): number {
+    return this.#running.size;
+  }
+
+  /** Claim and run until stopped (or a max is reached); resolves with what was done. */
+  async run(): Promise<WorkerSummary> {
+    const started = this.#o.now();
+    const signal = this.#stopping.signal;
+    while (!signal.aborted) {
+      if (this.#o.maxTimeMs !== undefined && this.#o.now() - started >= this.#o.maxTimeMs) break;
+      if (this.#o.maxJobs !== undefined && this.#claimed >= this.#o.maxJobs) break;
+      const free = this.#o.concurrency - this.#running.size;
+      if (free <= 0) {
+        await Promise.race([...[...this.#running.values()].map((r) => r.done), this.#stopped]);
+        continue;
+      }
+      const room =
+        this.#o.maxJobs === undefined ? free : Math.min(free, this.#o.maxJobs - this.#claimed);
+      let jobs: ClaimedJob[] = [];
+      try {
+        jobs = await this.#o.driver.claim(this.#o.queues, room, this.id, this.#o.leaseMs);
+      } catch (error) {
+        // A database or Redis outage: log, wait, try again; never exit silently.
+        this.#o.logger.error({ err: error, worker: this.id }, 'queue: claiming failed; retrying');
+        await this.#idle(signal);
+        continue;
+      }
+      for (const job of jobs) this.#start(job);
+      this.#claimed += jobs.length;
+      if (jobs.length > 0) continue;
+      if (this.#running.size === 0 && this.#o.stopWhenEmpty) break;
+      await Promise.race([this.#idle(signal), ...[...this.#running.values()].map((r) => r.done)]);
+    }
+    await this.#drain();
+    return { ...this.#summary };
+  }
+
+  /**
+   * Stop claiming, let running jobs finish within `shutdownMs`, then abort what still runs
+   * and release it for other workers. run() resolves once that is done.
+   */
+  stop(): void {
+    this.#stopping.abort();
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#running.size === 0) return;
+    const all = Promise.all([...this.#running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.#o.shutdownMs);
+    });
+    const outcome = await Promise.race([all.then(() => 'done' as const), deadline]);
+    clearTimeout(timer);
+    if (outcome === 'done') return;
+    for (const run of this.#running.values()) {
+      run.lost = true; // its result must not be recorded: the job goes back to the queue
+      run.controller.abort(new Error('worker shutting down'));
+      if (await this.#o.driver.release(run.job).catch(() => false)) this.#summary.released++;
+    }
+  }
+
+  #idle(signal: AbortSignal): Promise<void> {
+    const driver = this.#o.driver;
+    if (driver.waitForJobs) return driver.waitForJobs(this.#o.queues, this.#o.sleepMs, signal);
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#o.sleepMs);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  #start(job: ClaimedJob): void {
+    const controller = new AbortController();
+    const run: Running = { job, controller, lost: false, done: Promise.resolve() };
+    const done = this.#process(run).finally(() => this.#running.delete(job.id));
+    (run as { done: Promise<void> }).done = done;
+    this.#running.set(job.id, run);
+  }
+
+  async #process(run: Running): Promise<void> {
+    const { job, controller } = run;
+    const driver = this.#o.driver;
+    const logger = this.#o.logger.child({
+      jobId: job.id,
+      job: job.name,
+      queue: job.queue,
+      attempt: job.attempt,
+      ...(job.meta.requestId ? { requestId: job.meta.requestId } : {}),
+    });
+    const heartbeat = setInterval(
+      () => {
+        driver.heartbeat(job, this.#o.leaseMs).then(
+          (held) => {
+            if (held || run.lost) return;
+            run.lost = true;
+            controller.abort(new Error('lease lost: another worker took this job'));
+          },
+          (error: unknown) => logger.warn({ err: error }, 'queue: heartbeat failed'),
+        );
+      },
+      this.#o.heartbeatMs ?? Math.max(1, Math.floor(this.#o.leaseMs / 3)),
+    );
+    heartbeat.unref();
+    let timeout: NodeJS.Timeout | undefined;
+    try {
+      const instance = this.#instantiate(job);
+      const ctx: JobContext = {
+        id: job.id,
+        name: job.name,
+        queue: job.queue,
+        attempt: job.attempt,
+        maxAttempts: job.maxAttempts,
+        signal: controller.signal,
+        logger,
+        requestId: job.meta.requestId,
+        batchId: job.batchId,
+      };
+      const handled = new Promise<void>((resolve, reject) => {
+        if (job.timeoutMs > 0) {
+          timeout = setTimeout(() => {
+            const error = new E_QUEUE_JOB_TIMEOUT(job.name, job.timeoutMs);
+            controller.abort(error);
+            reject(error);
+          }, job.timeoutMs);
+        }
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {
+          once: true,
+        });
+        const type = instance.constructor as { options?: { transactional?: boolean } };
+        const work = async () => {
+          await instance.handle(ctx);
+        };
+        const attempt =
+          type.options?.transactional && driver.completeWithin
+            ? driver.completeWithin(job, work).then(({ completed }) => {
+                if (!completed) run.lost = true;
+              })
+            : work();
+        attempt.then(resolve, reject);
+      });
+      await handled;
+      if (run.lost) {
+        this.#summary.lost++;
+        return;
+      }
+      if (type(instance).transactional !== true || !driver.completeWithin) {
+        if (!(await driver.complete(job))) {
+          this.#summary.lost++;
+          return;
+        }
+      }
+      this.#summary.processed++;
+    } catch (error) {
+      if (run.lost) {
+        this.#summary.lost++;
+        return;
+      }
+      await this.#failed(job, error, logger);
+    } finally {
+      clearInterval(heartbeat);
+      clearTimeout(timeout);
+    }
+  }
+
+  /** The job instance for a claimed record; unknown names and bad payloads fail for good. */
+  #instantiate(job: ClaimedJob): Job {
+    const type = this.#o.registry.get(job.name);
+    if (type === undefined) throw new UnrecoverableJobError(new E_QUEUE_UNKNOWN_JOB(job.name));
+    let payload: unknown;
+    try {
+      payload = JSON.parse(job.payload);
+    } catch (error) {
+      throw new UnrecoverableJobError(
+        new E_QUEUE_MALFORMED_PAYLOAD(job.name, (error as Error).message),
+      );
+    }
+    return new type(payload);
+  }
+
+  async #failed(job: ClaimedJob, error: unknown, logger: Logger): Promise<void> {
+    const cause = error instanceof UnrecoverableJobError ? error.cause : error;
+    const text = describe(cause);
+    const now = this.#o.now();
+    const final =
+      error instanceof UnrecoverableJobError ||
+      cause instanceof UnrecoverableError ||
+      job.attempt >= job.maxAttempts ||
+      (job.retryUntil > 0 && now >= job.retryUntil);
+    if (!final) {
+      const at = now + backoffDelay(job, job.attempt);
+      if (await this.#o.driver.retry(job, at, text)) this.#summary.retried++;
+      else this.#summary.lost++;
+      logger.warn(
+        { err: cause, retryAt: new Date(at).toISOString() },
+        'queue: job failed; retrying',
+      );
+      return;
+    }
+    if (!(await this.#o.driver.fail(job, text))) {
+      this.#summary.lost++;
+      return;
+    }
+    this.#summary.failed++;
+    logger.error({ err: cause }, 'queue: job failed');
+    const type = this.#o.registry.get(job.name);
+    if (type === undefined || error instanceof UnrecoverableJobError) return;
+    try {
+      const instance = new type(JSON.parse(job.payload));
+      await instance.failed?.(cause, {
+        id: job.id,
+        name: job.name,
+        queue: job.queue,
+        attempt: job.attempt,
+        maxAttempts: job.maxAttempts,
+        signal: AbortSignal.abort(),
+        logger,
+        requestId: job.meta.requestId,
+        batchId: job.batchId,
+      });
+    } catch (hookError) {
+      logger.error({ err: hookError }, 'queue: the failed() hook threw');
+    }
+  }
+}
+
+/** Wraps the errors that must not be retried (no class, unreadable payload). */
+class UnrecoverableJobError extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+  }
+}
+
+function type(instance: Job): { transactional?: boolean } {
+  return (instance.constructor as { options?: { transactional?: boolean } }).options ?? {};
+}
+
+const MAX_ERROR_TEXT = 64 * 1024;
+
+/** An error as failed_jobs stores it: code or class, message, stack; bounded. */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error).slice(0, MAX_ERROR_TEXT);
+  const code = (error as { code?: unknown }).code;
+  const head = `${typeof code === 'string' ? code : error.name}: ${error.message}`;
+  const stack = error.stack?.split('\n').slice(1).join('\n') ?? '';
+  return `${head}\n${stack}`.slice(0, MAX_ERROR_TEXT);
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
