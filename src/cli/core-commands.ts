@@ -32,6 +32,20 @@ import {
   moduleListCommand,
   moduleMakeCommand,
 } from '../modules/commands/index.js';
+import {
+  queueClearCommand,
+  queueFailedCommand,
+  queueFlushCommand,
+  queueForgetCommand,
+  queueMonitorCommand,
+  queueRetryCommand,
+  queueWorkCommand,
+} from '../queue/commands/index.js';
+import {
+  scheduleListCommand,
+  scheduleRunCommand,
+  scheduleWorkCommand,
+} from '../queue/schedule/commands/index.js';
 
 /**
  * The framework's own commands. Each subsystem keeps its commands in its `commands/`
@@ -48,6 +62,16 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   cacheStatsCommand,
   cacheWarmCommand,
   locksPruneCommand,
+  queueWorkCommand,
+  queueFailedCommand,
+  queueRetryCommand,
+  queueForgetCommand,
+  queueFlushCommand,
+  queueMonitorCommand,
+  queueClearCommand,
+  scheduleListCommand,
+  scheduleRunCommand,
+  scheduleWorkCommand,
   setupUpdateCommand,
   healthCheckCommand,
   codeStatsCommand,

@@ -2,6 +2,8 @@ import { CacheProvider } from '../cache/cache-provider.js';
 import { DatabaseProvider } from '../db/db-provider.js';
 import { HttpProvider } from '../http/index.js';
 import { LockProvider } from '../locks/lock-provider.js';
+import { QueueProvider } from '../queue/queue-provider.js';
+import { ScheduleProvider } from '../queue/schedule/schedule-provider.js';
 import type { Constructor } from '../support/index.js';
 
 /**
@@ -15,4 +17,6 @@ export const frameworkProviders: Constructor[] = [
   DatabaseProvider,
   CacheProvider,
   LockProvider,
+  QueueProvider,
+  ScheduleProvider,
 ];

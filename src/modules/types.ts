@@ -81,6 +81,8 @@ export interface ModuleManifest<App = unknown> {
   migrations?: string;
   /** Folder of seeders, relative to the module folder. */
   seeders?: string;
+  /** The module's job classes (`keel/queue` Job subclasses), registered with the queue at boot. */
+  jobs?: Lazy<unknown[]>;
   hooks?: Lazy<ModuleHooks<App>>;
   /** Folder of views, relative to the module folder. */
   views?: string;

@@ -9,7 +9,10 @@ import type { JobRegistry } from './job-registry.js';
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 export interface DispatcherOptions {
-  driver: () => QueueDriver;
+  /** The driver records go to (it may still be loading). */
+  driver: () => QueueDriver | Promise<QueueDriver>;
+  /** Runs after each enqueue (the `sync` connection runs the jobs there). */
+  afterEnqueue?: () => Promise<void>;
   registry: JobRegistry;
   /** The queue of jobs that name none (default `default`). */
   defaultQueue?: string;
@@ -71,6 +74,8 @@ export class PendingDispatch implements PromiseLike<string | undefined> {
     return this.#dispatcher.toRecord(this.#job, this.#options, this.#meta);
   }
 
+  // A thenable on purpose: `await dispatch(job).delay('5m')` sends it.
+  // biome-ignore lint/suspicious/noThenProperty: see above.
   then<R1 = string | undefined, R2 = never>(
     onFulfilled?: ((value: string | undefined) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
@@ -79,8 +84,7 @@ export class PendingDispatch implements PromiseLike<string | undefined> {
   }
 
   async #send(): Promise<string | undefined> {
-    const record = this.toRecord();
-    const [id] = await this.#dispatcher.driver().enqueue([record]);
+    const [id] = await this.#dispatcher.enqueue([this.toRecord()]);
     return id;
   }
 }
@@ -97,8 +101,12 @@ export class JobDispatcher {
     this.#options = options;
   }
 
-  driver(): QueueDriver {
-    return this.#options.driver();
+  /** Hand records to the driver (all or none); resolves to the ids stored. */
+  async enqueue(records: readonly JobRecord[]): Promise<string[]> {
+    const driver = await this.#options.driver();
+    const ids = await driver.enqueue(records);
+    await this.#options.afterEnqueue?.();
+    return ids;
   }
 
   /**
@@ -125,7 +133,7 @@ export class JobDispatcher {
     const records = jobs.map((job) =>
       job instanceof PendingDispatch ? job.toRecord() : this.toRecord(job, {}, {}),
     );
-    return this.driver().enqueue(records);
+    return this.enqueue(records);
   }
 
   /** The record for `job` with `overrides` over its class options. */

@@ -56,3 +56,24 @@ export const E_QUEUE_INVALID_ARGUMENT = defineError(
     details: (name, expected, value) => ({ argument: name, expected, value }),
   },
 );
+
+export const E_QUEUE_CONFIG_INVALID = defineError(
+  'E_QUEUE_CONFIG_INVALID',
+  (path: string, reason: string) => `Invalid queue config at "${path}": ${reason}`,
+  {
+    status: 500,
+    help: 'Fix config/queue.ts (or QUEUE_CONNECTION); see docs/queue.md for every option.',
+    details: (path) => ({ path }),
+  },
+);
+
+export const E_QUEUE_WORKER_LOST = defineError(
+  'E_QUEUE_WORKER_LOST',
+  (name: string, attempts: number) =>
+    `Job "${name.slice(0, 100)}" was reclaimed after its worker stopped heartbeating, with no tries left (${attempts} attempts made)`,
+  {
+    status: 500,
+    help: 'A worker died or stalled mid-job (killed, out of memory, event loop blocked past the lease): check the worker logs, then `keel queue:retry` the job.',
+    details: (name, attempts) => ({ job: name.slice(0, 200), attempts }),
+  },
+);

@@ -86,8 +86,12 @@ export abstract class Job<P = unknown> {
   failed?(error: unknown, ctx: JobContext): Awaitable<void>;
 }
 
-/** A job class, as the registry holds it. */
-export type JobClass<P = unknown> = (new (
+/**
+ * A job class, as the registry holds it. The payload is `any` here on purpose: a registry
+ * holds classes of every payload type, and the worker builds them from parsed JSON.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above.
+export type JobClass<P = any> = (new (
   payload: P,
 ) => Job<P>) & {
   jobName?: string;

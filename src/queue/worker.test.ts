@@ -182,10 +182,10 @@ describe('dispatch', () => {
     const { dispatcher } = setup();
     const first = await dispatcher.dispatch(new Record({ tag: 'u' })).withMeta({ requestId: 'r1' });
     const again = dispatcher.toRecord(new Record({ tag: 'u' }), { uniqueFor: '1m' }, {});
-    const [id1] = await dispatcher.driver().enqueue([again]);
-    const [id2] = await dispatcher
-      .driver()
-      .enqueue([dispatcher.toRecord(new Record({ tag: 'u' }), { uniqueFor: '1m' }, {})]);
+    const [id1] = await dispatcher.enqueue([again]);
+    const [id2] = await dispatcher.enqueue([
+      dispatcher.toRecord(new Record({ tag: 'u' }), { uniqueFor: '1m' }, {}),
+    ]);
     expect(first).toBeTypeOf('string');
     expect(id1).toBeTypeOf('string');
     expect(id2).toBeUndefined();

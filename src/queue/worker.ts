@@ -3,7 +3,12 @@ import { hostname } from 'node:os';
 import type { Logger } from '../kernel/logger.js';
 import { backoffDelay } from './backoff.js';
 import type { ClaimedJob, QueueDriver } from './driver.js';
-import { E_QUEUE_JOB_TIMEOUT, E_QUEUE_MALFORMED_PAYLOAD, E_QUEUE_UNKNOWN_JOB } from './errors.js';
+import {
+  E_QUEUE_JOB_TIMEOUT,
+  E_QUEUE_MALFORMED_PAYLOAD,
+  E_QUEUE_UNKNOWN_JOB,
+  E_QUEUE_WORKER_LOST,
+} from './errors.js';
 import { type Job, type JobContext, UnrecoverableError } from './job.js';
 import type { JobRegistry } from './job-registry.js';
 
@@ -260,6 +265,9 @@ export class Worker {
 
   /** The job instance for a claimed record; unknown names and bad payloads fail for good. */
   #instantiate(job: ClaimedJob): Job {
+    // Reclaimed after a lost worker on its last try: it has no attempt left to run.
+    if (job.attempt > job.maxAttempts)
+      throw new UnrecoverableJobError(new E_QUEUE_WORKER_LOST(job.name, job.attempt - 1));
     const type = this.#o.registry.get(job.name);
     if (type === undefined) throw new UnrecoverableJobError(new E_QUEUE_UNKNOWN_JOB(job.name));
     let payload: unknown;

@@ -30,6 +30,10 @@ export const FIXTURE_FILES: Record<string, string> = {
   '.env': `APP_ENV=development\nAPP_KEY=${FIXTURE_APP_KEY}\nLOG_LEVEL=warn\n`,
   'keel.config.ts': `import { defineApp } from 'keel';\n\nexport default defineApp({ name: 'Fixture', version: '1.2.3' });\n`,
   'config/billing.ts': `export default { perPage: 50 };\n`,
+  // The core module declares a migrations folder, which would make the database the queue's
+  // default and add the queue tables to every setup:update here; this fixture keeps its
+  // queue in memory (the queue's own tests cover the database default).
+  'config/queue.ts': `export default { default: 'memory' };\n`,
   'modules/core/module.ts': `import { defineModule, env } from 'keel';
 
 export default defineModule({

@@ -1,0 +1,105 @@
+import { ServiceProvider } from '../container/index.js';
+import { usesDatabase } from '../db/db-provider.js';
+import type { Application } from '../kernel/index.js';
+import { resolveLazy } from '../modules/define-module.js';
+import { type QueueConfig, resolveQueueConfig } from './config.js';
+import type { JobClass } from './job.js';
+// Types only: the manager loads at boot, a driver when its connection is first used.
+import type { QueueManager } from './queue-manager.js';
+
+/** The names `migrate` records; kept here so registering them loads no Kysely. */
+const QUEUE_MIGRATION_MODULE = 'keel:queue';
+const QUEUE_MIGRATION_NAME = '2026_12_01_000000_create_queue_tables';
+
+const queueTablesMigration = {
+  async up(db: never) {
+    const { createQueueTables } = await import('./migrations/create-queue-tables.js');
+    await createQueueTables.up(db);
+  },
+  async down(db: never) {
+    const { createQueueTables } = await import('./migrations/create-queue-tables.js');
+    await createQueueTables.down?.(db);
+  },
+};
+
+declare module '../container/container.js' {
+  interface ContainerBindings {
+    queue: QueueManager;
+  }
+}
+
+/**
+ * Binds `app.make('queue')` (a {@link QueueManager}) from the `queue` config and
+ * `QUEUE_CONNECTION`, and registers the job classes modules list in their manifest's `jobs`.
+ * Drivers load when a connection is first used; shutdown closes them.
+ */
+export class QueueProvider extends ServiceProvider<Application> {
+  #config: QueueConfig | undefined;
+  #manager: QueueManager | undefined;
+
+  override register(): void {
+    const app = this.app;
+    this.#config = resolveQueueConfig(
+      app.config.get('queue' as never),
+      (name) => {
+        const value = app.env.variable(name);
+        return value === '' ? undefined : value;
+      },
+      usesDatabase(app),
+    );
+    // The jobs, failed_jobs and job_batches tables, on each database connection a queue
+    // connection names (the migration file loads Kysely only when `migrate` runs it).
+    const databases = new Set<string | undefined>();
+    for (const c of Object.values(this.#config.connections))
+      if (c.driver === 'database') databases.add(c.connection);
+    if (
+      this.#config.connections[this.#config.default]?.driver === 'database' &&
+      app.container.bound('db.migrations')
+    ) {
+      for (const connection of databases) {
+        app.make('db.migrations').add({
+          module:
+            connection === undefined
+              ? QUEUE_MIGRATION_MODULE
+              : `${QUEUE_MIGRATION_MODULE}:${connection}`,
+          migrations: { [QUEUE_MIGRATION_NAME]: queueTablesMigration },
+          ...(connection !== undefined ? { connection } : {}),
+        });
+      }
+    }
+    app.container.singleton('queue', () => {
+      if (!this.#manager) throw new Error('QueueProvider: the queue is created at boot');
+      return this.#manager;
+    });
+  }
+
+  override async boot(): Promise<void> {
+    const config = this.#config;
+    if (!config) return;
+    const app = this.app;
+    const { QueueManager } = await import('./queue-manager.js');
+    const manager = new QueueManager({
+      config,
+      logger: app.logger,
+      connection: (name) => app.make('db').connection(name),
+    });
+    for (const module of app.modules) {
+      const jobs = (await resolveLazy(module.manifest.jobs)) ?? [];
+      manager.register(...(jobs as JobClass[]));
+    }
+    this.#manager = manager;
+    const { setCurrentQueue } = await import('./index.js');
+    setCurrentQueue(manager);
+    // Scheduled jobs (schedule.job(...)) go through this queue.
+    if (app.container.bound('scheduler' as never))
+      (
+        app.make('scheduler' as never) as { useDispatcher(d: (job: never) => unknown): void }
+      ).useDispatcher((job) => manager.dispatch(job));
+  }
+
+  override async shutdown(): Promise<void> {
+    const { setCurrentQueue } = await import('./index.js');
+    setCurrentQueue(undefined);
+    await this.#manager?.close();
+  }
+}
