@@ -118,6 +118,51 @@ describe('demo ERP', () => {
     });
   });
 
+  it('queues the invoice with the order, and a worker issues it once', async () => {
+    const placed = await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      payload: { lines: [{ sku: 'DESK-01', quantity: 1 }] },
+    });
+    expect(placed.statusCode).toBe(201);
+    const queue = t.app.make('queue');
+    const [invoices] = await (await queue.driver()).stats(['invoices']);
+    expect(invoices).toMatchObject({ ready: 1 });
+    const summary = await (await queue.worker({ queues: ['invoices'], stopWhenEmpty: true })).run();
+    expect(summary).toMatchObject({ processed: 1, failed: 0 });
+    const rows = await db().selectFrom('invoices').selectAll().execute();
+    expect(rows).toEqual([
+      expect.objectContaining({
+        order_id: placed.json().id,
+        number: `INV-${String(placed.json().id).padStart(6, '0')}`,
+      }),
+    ]);
+    // An order refused (unknown SKU) queues nothing: the job shares the order's transaction.
+    await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      payload: { lines: [{ sku: 'NOPE-01', quantity: 1 }] },
+    });
+    expect((await (await queue.driver()).stats(['invoices']))[0]).toMatchObject({ ready: 0 });
+  });
+
+  it('schedules the nightly sales report, and its job totals a day', async () => {
+    const tasks = t.app.make('scheduler').upcoming(new Date('2026-03-01T12:00:00Z'));
+    const report = tasks.find((s) => s.task.info.name === 'orders:daily-sales-report');
+    expect(report?.nextRun?.toISOString()).toBe('2026-03-02T01:00:00.000Z');
+    const today = new Date().toISOString().slice(0, 10);
+    await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      payload: { lines: [{ sku: 'DESK-01', quantity: 2 }] },
+    });
+    const { DailySalesReport } = await import('./modules/orders/jobs.js');
+    await t.app.make('queue').dispatch(new DailySalesReport({ day: today }));
+    await (await t.app.make('queue').worker({ queues: ['reports'], stopWhenEmpty: true })).run();
+    const [row] = await db().selectFrom('daily_reports').selectAll().execute();
+    expect(row).toMatchObject({ day: today, orders: 1 });
+  });
+
   it('rejects invalid orders with every field error and moves no stock', async () => {
     const res = await t.inject({
       method: 'POST',

@@ -38,8 +38,10 @@ import {
   queueFlushCommand,
   queueForgetCommand,
   queueMonitorCommand,
+  queuePruneCommand,
   queueRetryCommand,
   queueWorkCommand,
+  queueWorkersCommand,
 } from '../queue/commands/index.js';
 import {
   scheduleListCommand,
@@ -69,6 +71,8 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   queueFlushCommand,
   queueMonitorCommand,
   queueClearCommand,
+  queuePruneCommand,
+  queueWorkersCommand,
   scheduleListCommand,
   scheduleRunCommand,
   scheduleWorkCommand,

@@ -429,3 +429,14 @@ export const E_BACKUP_INVALID = defineError(
     details: (file, reason) => ({ file, reason }),
   },
 );
+
+export const E_DB_DISK_FULL = defineError(
+  'E_DB_DISK_FULL',
+  (connection: string, reason: string) =>
+    `Database "${connection}" is full; the write was refused and rolled back: ${reason}`,
+  {
+    status: 507,
+    help: 'Free disk space on the database server (or raise SQLite’s max_page_count / the table size limit), then retry: rows already written are intact.',
+    details: (connection) => ({ connection }),
+  },
+);

@@ -10,6 +10,7 @@ import type { DialectName } from './config.js';
 import {
   E_DB_CONNECTION_FAILED,
   E_DB_CONNECTION_LOST,
+  E_DB_DISK_FULL,
   E_DB_FOREIGN_KEY_VIOLATION,
   E_DB_UNIQUE_VIOLATION,
 } from './errors.js';
@@ -107,7 +108,9 @@ export function translateError(error: unknown, connection: string): unknown {
   if (
     LOST_CODES.has(code) ||
     errno === 1927 ||
-    /Connection terminated|connection is closed|Can't add new command when connection is in closed state/i.test(
+    // pg answers "Client has encountered a connection error and is not queryable" to the
+    // statements after the first on a client whose backend died (inside a transaction).
+    /Connection terminated|connection is closed|not queryable|Can't add new command when connection is in closed state/i.test(
       message,
     )
   )
@@ -128,6 +131,11 @@ export function translateError(error: unknown, connection: string): unknown {
     code === 'SQLITE_CONSTRAINT_FOREIGNKEY'
   )
     return new E_DB_FOREIGN_KEY_VIOLATION(connection, constraintOf(error)).withCause(error);
+  // No space for the write: SQLite's disk or max_page_count, PostgreSQL disk_full, MySQL's
+  // ER_RECORD_FILE_FULL (table full) and ER_DISK_FULL. Named, so a queue dispatch or any
+  // write says why it failed instead of surfacing a bare driver code.
+  if (code === 'SQLITE_FULL' || code === '53100' || errno === 1114 || errno === 1021)
+    return new E_DB_DISK_FULL(connection, firstLine(message)).withCause(error);
   return error;
 }
 

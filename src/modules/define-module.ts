@@ -30,6 +30,7 @@ const MANIFEST_KEYS: readonly (keyof ModuleManifest)[] = [
   'configSchema',
   'migrations',
   'seeders',
+  'jobs',
   'hooks',
   'views',
 ];
@@ -158,6 +159,11 @@ function checkParts(manifest: Record<string, unknown>, problems: string[]): void
   }
   if (commands !== undefined && !Array.isArray(commands) && typeof commands !== 'function')
     problems.push(`\`commands\` must be an array or a loader function, got ${show(commands)}`);
+  const { jobs } = manifest;
+  if (jobs !== undefined && !Array.isArray(jobs) && typeof jobs !== 'function')
+    problems.push(
+      `\`jobs\` must be an array of job classes or a loader function, got ${show(jobs)}`,
+    );
   if (config !== undefined && !isPlainObject(config) && typeof config !== 'function')
     problems.push(`\`config\` must be an object or a loader function, got ${show(config)}`);
   if (configSchema !== undefined && !isStandardSchema(configSchema))

@@ -11,6 +11,15 @@ const connection = z.discriminatedUnion('driver', [
       connection: z.string().min(1).optional(),
     })
     .strict(),
+  z
+    .object({
+      driver: z.literal('redis'),
+      /** BullMQ's Redis (default: REDIS_URL, else redis://127.0.0.1:6379). */
+      url: z.string().min(1).optional(),
+      /** BullMQ's key prefix (default `keel-queue`). */
+      prefix: z.string().min(1).max(100).optional(),
+    })
+    .strict(),
   z.object({ driver: z.literal('memory') }).strict(),
   z.object({ driver: z.literal('sync') }).strict(),
 ]);
@@ -37,9 +46,16 @@ export const queueConfigSchema = z
         /** How long SIGTERM lets running jobs finish before releasing them. */
         shutdown: duration.default('30s'),
         concurrency: z.number().int().positive().max(1000).default(1),
+        /** The queues a worker takes from, in order of preference (default: [defaultQueue]). */
+        queues: z.array(z.string().min(1).max(100)).min(1).optional(),
       })
       .strict()
       .default({ lease: '60s', sleep: '1s', shutdown: '30s', concurrency: 1 }),
+    /**
+     * Whether `keel serve` also runs a worker and the scheduler in its own process (default:
+     * outside production). In production run `keel queue:work` and `keel schedule:work`.
+     */
+    inProcess: z.boolean().optional(),
   })
   .strict();
 
@@ -60,7 +76,7 @@ export function defineQueueConfig(config: QueueConfigInput): QueueConfigInput {
 }
 
 /**
- * Validate the `queue` config, add the built-in connections (`database`, `memory`, `sync`)
+ * Validate the `queue` config, add the built-in connections (`database`, `memory`, `sync`, `redis`)
  * and pick the default: the file's, else `QUEUE_CONNECTION`, else `database` when the app
  * has a database, else `memory`.
  */
@@ -79,6 +95,7 @@ export function resolveQueueConfig(
     database: { driver: 'database' },
     memory: { driver: 'memory' },
     sync: { driver: 'sync' },
+    redis: { driver: 'redis', url: env('REDIS_URL') ?? 'redis://127.0.0.1:6379' },
     ...config.connections,
   };
   const chosen = config.default ?? env('QUEUE_CONNECTION') ?? (hasDatabase ? 'database' : 'memory');

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { durationMs, resolveBackoff } from './backoff.js';
-import type { JobRecord, QueueDriver } from './driver.js';
+import type { BatchRecord, JobRecord, QueueDriver } from './driver.js';
 import { E_QUEUE_INVALID_JOB } from './errors.js';
 import { type Duration, type Job, type JobClass, type JobOptions, jobNameOf } from './job.js';
 import type { JobRegistry } from './job-registry.js';
@@ -20,6 +20,17 @@ export interface DispatcherOptions {
   meta?: () => Record<string, string> | undefined;
   maxPayloadBytes?: number;
   now?: () => number;
+  /**
+   * The database connection whose ambient transaction `afterCommit()` dispatches wait for
+   * (undefined when the app has no database: they dispatch at once).
+   */
+  transactions?: () => AfterCommitConnection | undefined;
+}
+
+/** What `afterCommit()` needs of a database connection (`Connection` has both). */
+export interface AfterCommitConnection {
+  readonly inTransaction: boolean;
+  afterCommit(callback: () => unknown): Promise<void>;
 }
 
 /**
@@ -37,6 +48,7 @@ export class PendingDispatch implements PromiseLike<string | undefined> {
   readonly #job: Job;
   readonly #options: JobOptions = {};
   #meta: Record<string, string> = {};
+  #afterCommit = false;
 
   constructor(dispatcher: JobDispatcher, job: Job) {
     this.#dispatcher = dispatcher;
@@ -63,6 +75,24 @@ export class PendingDispatch implements PromiseLike<string | undefined> {
     return this;
   }
 
+  /**
+   * Queue the job only once the ambient database transaction commits, never if it rolls
+   * back; outside a transaction it is queued at once. The job is checked now; awaiting
+   * resolves to the id it will have (queued at commit; a commit-time failure is logged).
+   *
+   * @example
+   * ```ts
+   * await db().transaction(async () => {
+   *   const order = await orders.create(input);
+   *   await dispatch(new SendInvoice({ orderId: order.id })).afterCommit();
+   * });
+   * ```
+   */
+  afterCommit(): this {
+    this.#afterCommit = true;
+    return this;
+  }
+
   /** Extra context for the job's logs (request id, trace parent, ...). */
   withMeta(meta: Record<string, string>): this {
     this.#meta = { ...this.#meta, ...meta };
@@ -84,7 +114,15 @@ export class PendingDispatch implements PromiseLike<string | undefined> {
   }
 
   async #send(): Promise<string | undefined> {
-    const [id] = await this.#dispatcher.enqueue([this.toRecord()]);
+    const record = this.toRecord();
+    if (this.#afterCommit) {
+      const connection = this.#dispatcher.transactions();
+      if (connection?.inTransaction) {
+        await connection.afterCommit(() => this.#dispatcher.enqueue([record]));
+        return record.id;
+      }
+    }
+    const [id] = await this.#dispatcher.enqueue([record]);
     return id;
   }
 }
@@ -101,12 +139,29 @@ export class JobDispatcher {
     this.#options = options;
   }
 
-  /** Hand records to the driver (all or none); resolves to the ids stored. */
-  async enqueue(records: readonly JobRecord[]): Promise<string[]> {
+  /** Hand records (and a batch's row) to the driver, all or none; resolves to the ids stored. */
+  async enqueue(records: readonly JobRecord[], batch?: BatchRecord): Promise<string[]> {
     const driver = await this.#options.driver();
-    const ids = await driver.enqueue(records);
+    const ids = await driver.enqueue(records, batch);
     await this.#options.afterEnqueue?.();
     return ids;
+  }
+
+  /** The connection `afterCommit()` dispatches wait on, if the app has a database. */
+  transactions(): AfterCommitConnection | undefined {
+    return this.#options.transactions?.();
+  }
+
+  /**
+   * Queue `job` once the ambient database transaction commits (at once outside one).
+   *
+   * @example
+   * ```ts
+   * await queue.dispatchAfterCommit(new SendInvoice({ orderId }));
+   * ```
+   */
+  dispatchAfterCommit(job: Job): PendingDispatch {
+    return new PendingDispatch(this, job).afterCommit();
   }
 
   /**

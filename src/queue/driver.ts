@@ -159,6 +159,7 @@ export interface QueueDriver {
   /** Put failed jobs back on their queue (fresh attempts); resolves to how many. */
   retryFailed(ids: readonly string[] | 'all'): Promise<number>;
   forgetFailed(id: string): Promise<boolean>;
+  /** Delete failed jobs, all or those that failed more than `olderThan` ms ago. */
   flushFailed(olderThan?: number): Promise<number>;
   /** Delete every waiting job of `queue`; resolves to how many. */
   clear(queue: string): Promise<number>;

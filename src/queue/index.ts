@@ -3,6 +3,8 @@ import type { Job } from './job.js';
 import type { QueueManager } from './queue-manager.js';
 
 export { backoffDelay, durationMs, resolveBackoff } from './backoff.js';
+export { Batch, type Dispatchable, PendingBatch } from './batch.js';
+export { type DispatchedFlow, PendingChain } from './chain.js';
 export {
   defineQueueConfig,
   type QueueConfig,
@@ -10,7 +12,12 @@ export {
   queueConfigSchema,
   resolveQueueConfig,
 } from './config.js';
-export { DEFAULT_MAX_PAYLOAD_BYTES, JobDispatcher, PendingDispatch } from './dispatcher.js';
+export {
+  type AfterCommitConnection,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  JobDispatcher,
+  PendingDispatch,
+} from './dispatcher.js';
 export type {
   BatchRecord,
   ClaimedJob,
@@ -37,6 +44,13 @@ export { QueueManager, type QueueManagerOptions, registerQueueDriver } from './q
 export { QueueProvider } from './queue-provider.js';
 export * from './schedule/index.js';
 export { Worker, type WorkerOptions, type WorkerSummary } from './worker.js';
+export {
+  DEAD_AFTER_BEATS,
+  isDeadWorker,
+  MemoryWorkerRegistry,
+  type WorkerInfo,
+  type WorkerRegistry,
+} from './worker-registry.js';
 
 const CURRENT = Symbol.for('keel.queue.currentManager');
 
@@ -61,4 +75,20 @@ export function dispatch(job: Job): PendingDispatch {
       'dispatch(): no application with a queue is running (QueueProvider not booted)',
     );
   return manager.dispatch(job);
+}
+
+/**
+ * Queue `job` on the running application's default connection once the ambient database
+ * transaction commits (dropped on rollback; at once outside a transaction).
+ *
+ * @example
+ * ```ts
+ * await db().transaction(async () => {
+ *   await orders.insert(order);
+ *   await dispatchAfterCommit(new SendInvoice({ orderId: order.id }));
+ * });
+ * ```
+ */
+export function dispatchAfterCommit(job: Job): PendingDispatch {
+  return dispatch(job).afterCommit();
 }

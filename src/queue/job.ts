@@ -1,5 +1,6 @@
 import type { Logger } from '../kernel/logger.js';
 import type { Awaitable } from '../support/index.js';
+import type { Batch } from './batch.js';
 
 /** A duration: milliseconds as a number, or a string (`'5m'`, `'30s'`). */
 export type Duration = number | string;
@@ -51,8 +52,13 @@ export interface JobContext {
   readonly logger: Logger;
   /** The dispatcher's request id, if it was dispatched during a request. */
   readonly requestId: string | undefined;
-  /** The batch the job belongs to, if any. */
+  /** The batch the job belongs to (or, for a batch's then/catch/finally job, reports on). */
   readonly batchId: string | undefined;
+  /**
+   * That batch's progress, read now: `(await ctx.batch())?.cancelled` lets a long job of a
+   * cancelled batch stop early. Undefined outside a batch (or once the batch was pruned).
+   */
+  batch(): Promise<Batch | undefined>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
 import type { BatchRecord, ClaimedJob, JobRecord, QueueDriver } from './driver.js';
 
 /** A clock the suite moves by hand: delays and leases are tested without sleeping. */
@@ -43,8 +43,15 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<void
 export function runQueueDriverContract(
   name: string,
   factory: (clock: TestClock) => Promise<QueueDriverFixture>,
+  options: { skip?: Readonly<Record<string, string>> } = {},
 ): void {
   describe(`QueueDriver contract: ${name}`, () => {
+    // A case the driver cannot honour is skipped by its title, the reason in the report.
+    const it = (title: string, fn: () => Promise<void>) => {
+      const reason = options.skip?.[title];
+      if (reason === undefined) vitestIt(title, fn);
+      else vitestIt.skip(`${title} (skipped: ${reason})`, fn);
+    };
     const clock: TestClock = { now: 1_800_000_000_000 };
     let fixture: QueueDriverFixture;
     let driver: QueueDriver;
@@ -57,7 +64,7 @@ export function runQueueDriverContract(
       await fixture?.cleanup?.();
     });
     const sqlIt = (title: string, fn: () => Promise<void>) =>
-      it(title, async (context) => {
+      vitestIt(title, async (context) => {
         if (!fixture.sql) context.skip();
         await fn();
       });

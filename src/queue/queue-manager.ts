@@ -1,6 +1,8 @@
 import type { Connection } from '../db/index.js';
 import type { Logger } from '../kernel/logger.js';
 import { durationMs } from './backoff.js';
+import { Batch, type Dispatchable, PendingBatch } from './batch.js';
+import { type DispatchedFlow, dispatchFlow, PendingChain } from './chain.js';
 import type { QueueConfig } from './config.js';
 import { JobDispatcher, type PendingDispatch } from './dispatcher.js';
 import type { QueueDriver } from './driver.js';
@@ -8,6 +10,7 @@ import { MemoryQueueDriver } from './drivers/memory-driver.js';
 import type { Job, JobClass } from './job.js';
 import { JobRegistry } from './job-registry.js';
 import { Worker, type WorkerOptions } from './worker.js';
+import { MemoryWorkerRegistry, type WorkerRegistry } from './worker-registry.js';
 
 export interface QueueManagerOptions {
   config: QueueConfig;
@@ -30,6 +33,15 @@ const loaders: Record<string, DriverLoader> = {
       connection: manager.databaseConnection(
         config?.driver === 'database' ? config.connection : undefined,
       ),
+    });
+  },
+  // BullMQ loads only when a redis queue connection is first used.
+  redis: async (manager, name) => {
+    const config = manager.config.connections[name];
+    const { RedisQueueDriver } = await import('./drivers/redis-driver.js');
+    return RedisQueueDriver.connect({
+      url: config?.driver === 'redis' ? config.url : undefined,
+      prefix: config?.driver === 'redis' ? config.prefix : undefined,
     });
   },
 };
@@ -60,6 +72,7 @@ export class QueueManager {
   readonly registry = new JobRegistry();
   readonly #options: QueueManagerOptions;
   readonly #drivers = new Map<string, Promise<QueueDriver>>();
+  readonly #registries = new Map<string, Promise<WorkerRegistry | undefined>>();
 
   constructor(options: QueueManagerOptions) {
     this.config = options.config;
@@ -91,6 +104,88 @@ export class QueueManager {
     return this.#dispatcher(this.config.default).dispatch(job);
   }
 
+  /**
+   * Queue `job` once the ambient database transaction commits; dropped if it rolls back,
+   * queued at once outside a transaction. Same as `dispatch(job).afterCommit()`.
+   *
+   * @example
+   * ```ts
+   * await db().transaction(async () => {
+   *   await orders.insert(order);
+   *   await queue.dispatchAfterCommit(new SendInvoice({ orderId: order.id }));
+   * });
+   * ```
+   */
+  dispatchAfterCommit(job: Job): PendingDispatch {
+    return this.#dispatcher(this.config.default).dispatchAfterCommit(job);
+  }
+
+  /**
+   * A batch of jobs, dispatched atomically with its `job_batches` row; see {@link PendingBatch}.
+   *
+   * @example
+   * ```ts
+   * const batch = await queue.batch(files.map((f) => new Import({ f }))).name('import')
+   *   .then(new Notify({ ok: true })).catch(new Notify({ ok: false })).dispatch();
+   * ```
+   */
+  batch(jobs: readonly Dispatchable[]): PendingBatch {
+    const connection = this.config.default;
+    return new PendingBatch(this.#dispatcher(connection), () => this.driver(connection), jobs);
+  }
+
+  /** A batch's progress (undefined when there is no such batch, or it was pruned). */
+  async findBatch(id: string, connection?: string): Promise<Batch | undefined> {
+    const driver = await this.driver(connection);
+    const record = await driver.batch(id);
+    return record === undefined ? undefined : new Batch(record, driver);
+  }
+
+  /**
+   * Jobs run one after the other, each once the previous completed; a failure stops the chain.
+   *
+   * @example
+   * ```ts
+   * await queue.chain([new Charge({ orderId }), new Ship({ orderId })]).dispatch();
+   * ```
+   */
+  chain(jobs: readonly Dispatchable[]): PendingChain {
+    return new PendingChain(this.#dispatcher(this.config.default), jobs);
+  }
+
+  /**
+   * A parent that runs once all its children completed; all are queued atomically.
+   *
+   * @example
+   * ```ts
+   * await queue.flow(new Publish({ id }), [new Render({ id, page: 1 }), new Render({ id, page: 2 })]);
+   * ```
+   */
+  flow(parent: Dispatchable, children: readonly Dispatchable[]): Promise<DispatchedFlow> {
+    return dispatchFlow(this.#dispatcher(this.config.default), parent, children);
+  }
+
+  /**
+   * The worker registry of a connection: the `queue_workers` table for a database
+   * connection, this process's memory for the others (undefined for `sync`).
+   */
+  async workerRegistry(name = this.config.default): Promise<WorkerRegistry | undefined> {
+    let pending = this.#registries.get(name);
+    if (pending === undefined) {
+      pending = this.#createRegistry(name);
+      this.#registries.set(name, pending);
+    }
+    return pending;
+  }
+
+  async #createRegistry(name: string): Promise<WorkerRegistry | undefined> {
+    const config = this.config.connections[name];
+    if (config === undefined || config.driver === 'sync') return undefined;
+    if (config.driver !== 'database') return new MemoryWorkerRegistry();
+    const { DatabaseWorkerRegistry } = await import('./drivers/database-worker-registry.js');
+    return new DatabaseWorkerRegistry(this.databaseConnection(config.connection));
+  }
+
   /** Queue several jobs atomically (all or none). */
   dispatchMany(jobs: readonly (Job | PendingDispatch)[]): Promise<string[]> {
     return this.#dispatcher(this.config.default).dispatchMany(jobs);
@@ -119,8 +214,10 @@ export class QueueManager {
   ): Promise<Worker> {
     const { connection, ...rest } = options;
     const w = this.config.worker;
+    const workers = await this.workerRegistry(connection);
     return new Worker({
       driver: await this.driver(connection),
+      ...(workers === undefined ? {} : { workers }),
       registry: this.registry,
       logger: this.#options.logger,
       concurrency: w.concurrency,
@@ -146,7 +243,21 @@ export class QueueManager {
       defaultQueue: this.config.defaultQueue,
       maxPayloadBytes: this.config.maxPayloadBytes,
       ...(this.#options.meta ? { meta: this.#options.meta } : {}),
+      transactions: () => this.#transactions(connection),
     });
+  }
+
+  /**
+   * The connection whose transaction an afterCommit() dispatch waits for: the queue's own
+   * database for a database connection, else the app's default database, if it has one.
+   */
+  #transactions(connection: string): Connection | undefined {
+    const config = this.config.connections[connection];
+    try {
+      return this.databaseConnection(config?.driver === 'database' ? config.connection : undefined);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Run everything queued on a sync connection, in this process, now. */

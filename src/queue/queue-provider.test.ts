@@ -128,6 +128,8 @@ describe('QueueProvider on the database driver (SQLite)', () => {
     expect((await run(queueRetryCommand, app, {}, { ids: ['all'] })).json).toEqual({ retried: 1 });
     const again = await run(queueWorkCommand, app, { stopWhenEmpty: true });
     expect(again.json).toMatchObject({ failed: 1 });
+    // A job that failed a moment ago is younger than an hour: kept.
+    expect((await run(queueFlushCommand, app, { olderThan: '1h' })).json).toEqual({ removed: 0 });
     expect((await run(queueFlushCommand, app)).json).toEqual({ removed: 1 });
     expect((await run(queueFailedCommand, app)).json).toEqual([]);
   });

@@ -10,6 +10,7 @@ import type { QueueManager } from './queue-manager.js';
 /** The names `migrate` records; kept here so registering them loads no Kysely. */
 const QUEUE_MIGRATION_MODULE = 'keel:queue';
 const QUEUE_MIGRATION_NAME = '2026_12_01_000000_create_queue_tables';
+const QUEUE_WORKERS_MIGRATION_NAME = '2026_12_02_000000_create_queue_workers_table';
 
 const queueTablesMigration = {
   async up(db: never) {
@@ -19,6 +20,18 @@ const queueTablesMigration = {
   async down(db: never) {
     const { createQueueTables } = await import('./migrations/create-queue-tables.js');
     await createQueueTables.down?.(db);
+  },
+};
+
+/** The worker registry's `queue_workers` table (keel queue:workers). */
+const queueWorkersMigration = {
+  async up(db: never) {
+    const { createQueueWorkersTable } = await import('./migrations/create-queue-workers-table.js');
+    await createQueueWorkersTable.up(db);
+  },
+  async down(db: never) {
+    const { createQueueWorkersTable } = await import('./migrations/create-queue-workers-table.js');
+    await createQueueWorkersTable.down?.(db);
   },
 };
 
@@ -36,6 +49,8 @@ declare module '../container/container.js' {
 export class QueueProvider extends ServiceProvider<Application> {
   #config: QueueConfig | undefined;
   #manager: QueueManager | undefined;
+  /** The worker and scheduler loops `start()` runs under `keel serve`. */
+  readonly #inProcess: Array<{ stop(): void; done: Promise<unknown> }> = [];
 
   override register(): void {
     const app = this.app;
@@ -62,7 +77,10 @@ export class QueueProvider extends ServiceProvider<Application> {
             connection === undefined
               ? QUEUE_MIGRATION_MODULE
               : `${QUEUE_MIGRATION_MODULE}:${connection}`,
-          migrations: { [QUEUE_MIGRATION_NAME]: queueTablesMigration },
+          migrations: {
+            [QUEUE_MIGRATION_NAME]: queueTablesMigration,
+            [QUEUE_WORKERS_MIGRATION_NAME]: queueWorkersMigration,
+          },
           ...(connection !== undefined ? { connection } : {}),
         });
       }
@@ -97,7 +115,39 @@ export class QueueProvider extends ServiceProvider<Application> {
       ).useDispatcher((job) => manager.dispatch(job));
   }
 
+  /**
+   * Under `keel serve` (outside production unless `queue.inProcess` says otherwise): a worker
+   * on the configured queues and the scheduler, in this process, so one command runs it all.
+   */
+  override async start(): Promise<void> {
+    const app = this.app;
+    const manager = this.#manager;
+    const config = this.#config;
+    if (manager === undefined || config === undefined || app.environment !== 'http') return;
+    if (!(config.inProcess ?? app.env.appEnv !== 'production')) return;
+    const queues = config.worker.queues ?? [config.defaultQueue];
+    const worker = await manager.worker({ queues });
+    this.#inProcess.push({ stop: () => worker.stop(), done: worker.run() });
+    app.readyMessages.push(
+      `queue worker on ${queues.join(', ')} (${config.default}), in this process`,
+    );
+    if (app.container.bound('scheduler' as never)) {
+      const { ScheduleWorker } = await import('./schedule/schedule-worker.js');
+      const { EventEmitter } = await import('node:events');
+      const scheduler = new ScheduleWorker({
+        scheduler: app.make('scheduler' as never),
+        logger: app.logger,
+        // Signals are the app's to handle: its shutdown stops this loop.
+        signals: new EventEmitter(),
+      });
+      this.#inProcess.push({ stop: () => scheduler.stop('shutdown'), done: scheduler.run() });
+      app.readyMessages.push('scheduler running, in this process');
+    }
+  }
+
   override async shutdown(): Promise<void> {
+    for (const loop of this.#inProcess) loop.stop();
+    await Promise.all(this.#inProcess.splice(0).map((loop) => loop.done.catch(() => undefined)));
     const { setCurrentQueue } = await import('./index.js');
     setCurrentQueue(undefined);
     await this.#manager?.close();

@@ -129,7 +129,8 @@ describe('worker', () => {
   it('abandons a job whose lease another worker took: its completion changes nothing', async () => {
     const { dispatcher, driver } = setup();
     await dispatcher.dispatch(new Record({ tag: 'x' }));
-    const [first] = await driver.claim(['default'], 1, 'w1', 0); // lease expires at once
+    const [first] = await driver.claim(['default'], 1, 'w1', 60_000);
+    driver.expireLease(first!.id); // as if w1 stopped heartbeating
     const [second] = await driver.claim(['default'], 1, 'w2', 60_000);
     expect(second?.fence).toBe((first?.fence ?? 0) + 1);
     expect(await driver.complete(first!)).toBe(false);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../kernel/logger.js';
 import { backoffDelay } from './backoff.js';
+import { BATCH_META_KEY, Batch } from './batch.js';
 import type { ClaimedJob, QueueDriver } from './driver.js';
 import {
   E_QUEUE_JOB_TIMEOUT,
@@ -11,6 +12,7 @@ import {
 } from './errors.js';
 import { type Job, type JobContext, UnrecoverableError } from './job.js';
 import type { JobRegistry } from './job-registry.js';
+import { DEFAULT_REGISTRY_BEAT_MS, type WorkerRegistry } from './worker-registry.js';
 
 export interface WorkerOptions {
   driver: QueueDriver;
@@ -35,6 +37,10 @@ export interface WorkerOptions {
   /** How long stop() lets running jobs finish before aborting and releasing them (default 30 s). */
   shutdownMs?: number;
   now?: () => number;
+  /** The worker registry it heartbeats into while it runs (`keel queue:workers`). */
+  workers?: WorkerRegistry;
+  /** The registry heartbeat period (default 10 s). */
+  registryBeatMs?: number;
 }
 
 /** What a worker did, returned when it stops. */
@@ -46,6 +52,8 @@ export interface WorkerSummary {
   lost: number;
   released: number;
 }
+
+type OptionalOptions = 'maxJobs' | 'maxTimeMs' | 'heartbeatMs' | 'workers' | 'registryBeatMs';
 
 interface Running {
   readonly job: ClaimedJob;
@@ -71,8 +79,8 @@ interface Running {
  */
 export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  readonly #o: Required<Omit<WorkerOptions, 'maxJobs' | 'maxTimeMs' | 'heartbeatMs'>> &
-    Pick<WorkerOptions, 'maxJobs' | 'maxTimeMs' | 'heartbeatMs'>;
+  readonly #o: Required<Omit<WorkerOptions, OptionalOptions>> &
+    Pick<WorkerOptions, OptionalOptions>;
   readonly #running = new Map<string, Running>();
   readonly #summary: WorkerSummary = { processed: 0, failed: 0, retried: 0, lost: 0, released: 0 };
   readonly #stopping = new AbortController();
@@ -102,6 +110,7 @@ export class Worker {
   async run(): Promise<WorkerSummary> {
     const started = this.#o.now();
     const signal = this.#stopping.signal;
+    const registered = await this.#register(started);
     while (!signal.aborted) {
       if (this.#o.maxTimeMs !== undefined && this.#o.now() - started >= this.#o.maxTimeMs) break;
       if (this.#o.maxJobs !== undefined && this.#claimed >= this.#o.maxJobs) break;
@@ -128,6 +137,7 @@ export class Worker {
       await Promise.race([this.#idle(signal), ...[...this.#running.values()].map((r) => r.done)]);
     }
     await this.#drain();
+    await this.#unregister(registered);
     return { ...this.#summary };
   }
 
@@ -137,6 +147,57 @@ export class Worker {
    */
   stop(): void {
     this.#stopping.abort();
+  }
+
+  /** Heartbeat into the worker registry until #unregister; registry errors are only logged. */
+  async #register(startedAt: number): Promise<NodeJS.Timeout | undefined> {
+    const registry = this.#o.workers;
+    if (registry === undefined) return undefined;
+    const intervalMs = this.#o.registryBeatMs ?? DEFAULT_REGISTRY_BEAT_MS;
+    const beat = () =>
+      registry
+        .beat({
+          id: this.id,
+          host: hostname(),
+          pid: process.pid,
+          queues: this.#o.queues,
+          startedAt,
+          lastSeen: this.#o.now(),
+          processed: this.#summary.processed,
+          failed: this.#summary.failed,
+          intervalMs,
+        })
+        .catch((error: unknown) =>
+          this.#o.logger.warn({ err: error, worker: this.id }, 'queue: registry heartbeat failed'),
+        );
+    await beat();
+    const timer = setInterval(beat, intervalMs);
+    timer.unref();
+    return timer;
+  }
+
+  async #unregister(timer: NodeJS.Timeout | undefined): Promise<void> {
+    if (timer === undefined) return;
+    clearInterval(timer);
+    await this.#o.workers
+      ?.remove(this.id)
+      .catch((error: unknown) =>
+        this.#o.logger.warn({ err: error, worker: this.id }, 'queue: registry removal failed'),
+      );
+  }
+
+  /** The batch a job belongs to (or, for a batch's then/catch/finally job, names). */
+  #batchOf(job: ClaimedJob): { batchId: string | undefined; batch: JobContext['batch'] } {
+    const batchId = job.batchId ?? job.meta[BATCH_META_KEY];
+    const driver = this.#o.driver;
+    return {
+      batchId,
+      batch: async () => {
+        if (batchId === undefined) return undefined;
+        const record = await driver.batch(batchId);
+        return record === undefined ? undefined : new Batch(record, driver);
+      },
+    };
   }
 
   async #drain(): Promise<void> {
@@ -173,7 +234,18 @@ export class Worker {
   #start(job: ClaimedJob): void {
     const controller = new AbortController();
     const run: Running = { job, controller, lost: false, done: Promise.resolve() };
-    const done = this.#process(run).finally(() => this.#running.delete(job.id));
+    const done = this.#process(run)
+      .catch((error: unknown) => {
+        // Recording the outcome failed (the database is unreachable: a lost connection, a
+        // full disk). The job stays leased and runs again once its lease expires; the
+        // worker carries on. Unhandled, this rejection would end run() and the process.
+        this.#summary.lost++;
+        this.#o.logger.error(
+          { err: error, jobId: job.id, job: job.name, worker: this.id },
+          'queue: could not record the job outcome; it runs again once its lease expires',
+        );
+      })
+      .finally(() => this.#running.delete(job.id));
     (run as { done: Promise<void> }).done = done;
     this.#running.set(job.id, run);
   }
@@ -203,6 +275,8 @@ export class Worker {
     );
     heartbeat.unref();
     let timeout: NodeJS.Timeout | undefined;
+    /** The handler succeeded: an error from here on is about recording it, not the job. */
+    let succeeded = false;
     try {
       const instance = this.#instantiate(job);
       const ctx: JobContext = {
@@ -214,7 +288,7 @@ export class Worker {
         signal: controller.signal,
         logger,
         requestId: job.meta.requestId,
-        batchId: job.batchId,
+        ...this.#batchOf(job),
       };
       const handled = new Promise<void>((resolve, reject) => {
         if (job.timeoutMs > 0) {
@@ -240,6 +314,7 @@ export class Worker {
         attempt.then(resolve, reject);
       });
       await handled;
+      succeeded = true;
       if (run.lost) {
         this.#summary.lost++;
         return;
@@ -256,6 +331,10 @@ export class Worker {
         this.#summary.lost++;
         return;
       }
+      // complete() threw (connection lost): whether it committed is unknown. Treating it
+      // as the job's failure would spend a try, or put a job that did its work in
+      // failed_jobs; leave it to its lease instead (at least once: it may run again).
+      if (succeeded) throw error;
       await this.#failed(job, error, logger);
     } finally {
       clearInterval(heartbeat);
@@ -319,7 +398,7 @@ export class Worker {
         signal: AbortSignal.abort(),
         logger,
         requestId: job.meta.requestId,
-        batchId: job.batchId,
+        ...this.#batchOf(job),
       });
     } catch (hookError) {
       logger.error({ err: hookError }, 'queue: the failed() hook threw');

@@ -99,8 +99,9 @@ export const queueFlushCommand = defineCommand<Application>({
     const driver = await driverOf(ctx);
     if (!driver) return 1;
     const older = ctx.options.olderThan;
+    // flushFailed takes an age in ms ("failed longer ago than"), not a timestamp.
     const removed = await driver.flushFailed(
-      older === undefined ? undefined : Date.now() - durationMs(String(older)),
+      older === undefined ? undefined : durationMs(String(older)),
     );
     ctx.ui.output({ removed }, () => ctx.ui.success(`${removed} failed job(s) deleted`));
     return 0;

@@ -8,6 +8,7 @@ import type {
   QueueDriver,
   QueueStats,
 } from '../driver.js';
+import { assertArgument, assertBatch, assertRecord, batchCallbacks } from './database-records.js';
 
 interface Slot {
   record: JobRecord;
@@ -18,6 +19,16 @@ interface Slot {
   availableAt: number;
   pendingChildren: number;
 }
+
+/** A failed job with what a retry restores: the whole record and its last fence. */
+interface FailedSlot {
+  failed: FailedJob;
+  record: JobRecord;
+  fence: number;
+}
+
+/** Enough for a record's payload and chain; the database driver's default too. */
+const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 /**
  * The queue in this process's memory: nothing survives a restart, nothing is shared with
@@ -34,9 +45,10 @@ interface Slot {
 export class MemoryQueueDriver implements QueueDriver {
   readonly name = 'memory';
   readonly #jobs = new Map<string, Slot>();
-  readonly #failed = new Map<string, FailedJob>();
+  readonly #failed = new Map<string, FailedSlot>();
   readonly #batches = new Map<string, BatchRecord>();
-  readonly #unique = new Map<string, number>();
+  /** unique key → the id of the job holding it. */
+  readonly #unique = new Map<string, string>();
   readonly #now: () => number;
   readonly #waiters = new Set<() => void>();
 
@@ -44,28 +56,65 @@ export class MemoryQueueDriver implements QueueDriver {
     this.#now = options.now ?? Date.now;
   }
 
+  /** Everything is checked before anything is stored: all or none, like a transaction. */
   async enqueue(records: readonly JobRecord[], batch?: BatchRecord): Promise<string[]> {
+    assertArgument(Array.isArray(records), 'records', 'a list of job records', records);
+    for (const record of records) assertRecord(record, MAX_RECORD_BYTES);
+    if (batch !== undefined) assertBatch(batch);
+    const ids = new Set<string>();
+    for (const record of records) {
+      if (ids.has(record.id) || this.#jobs.has(record.id))
+        throw new Error(`queue: a job with id ${record.id} is already queued`);
+      ids.add(record.id);
+    }
+    if (batch !== undefined && this.#batches.has(batch.id))
+      throw new Error(`queue: a batch with id ${batch.id} already exists`);
+    const stored = this.#insert(records);
+    if (batch !== undefined) {
+      const skipped = records.filter((r) => r.batchId === batch.id && !stored.includes(r.id));
+      this.#batches.set(batch.id, {
+        ...batch,
+        total: Math.max(0, batch.total - skipped.length),
+        pending: Math.max(0, batch.pending - skipped.length),
+        failed: 0,
+        cancelledAt: null,
+        finishedAt: null,
+      });
+    }
+    return stored;
+  }
+
+  /** Store checked records; unique ones whose key is held are skipped. */
+  #insert(records: readonly JobRecord[], fences?: ReadonlyMap<string, number>): string[] {
     const now = this.#now();
     const stored: string[] = [];
     for (const record of records) {
-      if (record.uniqueKey !== undefined) {
-        const until = this.#unique.get(record.uniqueKey);
-        if (until !== undefined && until > now) continue;
-        this.#unique.set(record.uniqueKey, record.uniqueUntil ?? now);
+      const key = record.uniqueKey;
+      if (key !== undefined) {
+        const holder = this.#jobs.get(this.#unique.get(key) ?? '');
+        const held =
+          holder !== undefined &&
+          (holder.record.uniqueUntil === undefined || holder.record.uniqueUntil > now);
+        if (held) continue;
+        this.#unique.set(key, record.id);
       }
+      const { pendingChildren: _pending, ...plain } = record;
       this.#jobs.set(record.id, {
-        record,
+        record: plain,
         attempt: 0,
-        fence: 0,
+        fence: fences?.get(record.id) ?? 0,
         leaseUntil: 0,
         workerId: '',
         availableAt: record.availableAt,
-        pendingChildren: record.pendingChildren ?? 0,
+        pendingChildren: 0,
       });
       stored.push(record.id);
+      if (record.parentId !== undefined) {
+        const parent = this.#jobs.get(record.parentId);
+        if (parent !== undefined && parent.leaseUntil === 0) parent.pendingChildren++;
+      }
     }
-    if (batch !== undefined) this.#batches.set(batch.id, { ...batch });
-    for (const wake of this.#waiters) wake();
+    if (stored.length > 0) this.#wake();
     return stored;
   }
 
@@ -75,20 +124,30 @@ export class MemoryQueueDriver implements QueueDriver {
     workerId: string,
     leaseMs: number,
   ): Promise<ClaimedJob[]> {
+    assertQueues(queues);
+    assertArgument(
+      Number.isInteger(limit) && limit >= 1 && limit <= 1000,
+      'limit',
+      'an integer from 1 to 1000',
+      limit,
+    );
+    assertArgument(
+      typeof workerId === 'string' && workerId.length > 0 && workerId.length <= 255,
+      'workerId',
+      'a non-empty string of at most 255 characters',
+      workerId,
+    );
+    assertLease(leaseMs);
     const now = this.#now();
     const candidates = [...this.#jobs.values()].filter(
-      (s) =>
-        queues.includes(s.record.queue) &&
-        s.availableAt <= now &&
-        s.pendingChildren === 0 &&
-        s.leaseUntil <= now,
+      (s) => queues.includes(s.record.queue) && claimable(s, now),
     );
     candidates.sort(
       (a, b) =>
         queues.indexOf(a.record.queue) - queues.indexOf(b.record.queue) ||
         b.record.priority - a.record.priority ||
         a.availableAt - b.availableAt ||
-        a.record.createdAt - b.record.createdAt,
+        (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0),
     );
     return candidates.slice(0, limit).map((slot) => {
       slot.attempt++;
@@ -100,6 +159,7 @@ export class MemoryQueueDriver implements QueueDriver {
   }
 
   async heartbeat(lease: JobLease, leaseMs: number): Promise<boolean> {
+    assertLease(leaseMs);
     const slot = this.#held(lease);
     if (slot === undefined) return false;
     slot.leaseUntil = this.#now() + leaseMs;
@@ -109,21 +169,41 @@ export class MemoryQueueDriver implements QueueDriver {
   async complete(lease: JobLease): Promise<boolean> {
     const slot = this.#held(lease);
     if (slot === undefined) return false;
-    this.#jobs.delete(lease.id);
+    const now = this.#now();
+    this.#remove(slot);
     const { record } = slot;
-    this.#countBatch(record.batchId, false);
     if (record.chain !== undefined && record.chain.length > 0) {
       const [next, ...rest] = record.chain as JobRecord[];
-      await this.enqueue([{ ...(next as JobRecord), chain: rest }]);
+      const { chain: _chain, ...head } = next as JobRecord;
+      this.#insert([
+        {
+          ...head,
+          availableAt: Math.max(head.availableAt, now),
+          ...(rest.length > 0 ? { chain: rest } : {}),
+        },
+      ]);
     }
     if (record.parentId !== undefined) {
       const parent = this.#jobs.get(record.parentId);
-      if (parent !== undefined) parent.pendingChildren = Math.max(0, parent.pendingChildren - 1);
+      if (parent !== undefined && parent.pendingChildren > 0) {
+        parent.pendingChildren--;
+        // Due now once its last child is done, so it queues behind jobs ready before it.
+        if (parent.pendingChildren === 0 && parent.leaseUntil === 0 && parent.availableAt < now)
+          parent.availableAt = now;
+        if (parent.pendingChildren === 0) this.#wake();
+      }
     }
+    this.#countBatch(record.batchId, false, now);
     return true;
   }
 
   async retry(lease: JobLease, availableAt: number): Promise<boolean> {
+    assertArgument(
+      Number.isSafeInteger(availableAt) && availableAt >= 0,
+      'availableAt',
+      'epoch milliseconds',
+      availableAt,
+    );
     const slot = this.#held(lease);
     if (slot === undefined) return false;
     slot.availableAt = availableAt;
@@ -135,21 +215,27 @@ export class MemoryQueueDriver implements QueueDriver {
   async fail(lease: JobLease, error: string): Promise<boolean> {
     const slot = this.#held(lease);
     if (slot === undefined) return false;
-    this.#jobs.delete(lease.id);
+    const now = this.#now();
+    this.#remove(slot);
     const { record } = slot;
     const id = randomUUID();
     this.#failed.set(id, {
-      id,
-      jobId: record.id,
-      name: record.name,
-      queue: record.queue,
-      payload: record.payload,
-      attempts: slot.attempt,
-      error,
-      failedAt: this.#now(),
-      meta: record.meta,
+      failed: {
+        id,
+        jobId: record.id,
+        name: record.name,
+        queue: record.queue,
+        payload: record.payload,
+        attempts: slot.attempt,
+        error: String(error),
+        failedAt: now,
+        meta: record.meta,
+      },
+      record,
+      // complete/fail bump the fence in the database driver; so does this one.
+      fence: slot.fence + 1,
     });
-    this.#countBatch(record.batchId, true);
+    this.#countBatch(record.batchId, true, now);
     return true;
   }
 
@@ -159,12 +245,14 @@ export class MemoryQueueDriver implements QueueDriver {
     slot.attempt = Math.max(0, slot.attempt - 1);
     slot.leaseUntil = 0;
     slot.workerId = '';
-    for (const wake of this.#waiters) wake();
+    this.#wake();
     return true;
   }
 
-  waitForJobs(_queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void> {
+  waitForJobs(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void> {
+    assertQueues(queues);
     return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
       const done = () => {
         clearTimeout(timer);
         this.#waiters.delete(done);
@@ -178,121 +266,192 @@ export class MemoryQueueDriver implements QueueDriver {
   }
 
   async stats(queues?: readonly string[]): Promise<QueueStats[]> {
+    if (queues !== undefined) assertQueues(queues);
     const now = this.#now();
     const names = new Set(queues ?? []);
-    if (queues === undefined) for (const s of this.#jobs.values()) names.add(s.record.queue);
-    return [...names].map((queue) => {
+    if (queues === undefined) {
+      for (const s of this.#jobs.values()) names.add(s.record.queue);
+      for (const f of this.#failed.values()) names.add(f.failed.queue);
+    }
+    const sorted = queues ?? [...names].sort();
+    return sorted.map((queue) => {
       const jobs = [...this.#jobs.values()].filter((s) => s.record.queue === queue);
-      const running = jobs.filter((s) => s.leaseUntil > now);
-      const waiting = jobs.filter((s) => s.leaseUntil <= now);
-      const ready = waiting.filter((s) => s.availableAt <= now && s.pendingChildren === 0);
+      const running = jobs.filter((s) => s.leaseUntil > now).length;
+      const ready = jobs.filter((s) => claimable(s, now));
       return {
         queue,
-        waiting: waiting.length,
+        waiting: jobs.length - running,
         ready: ready.length,
-        delayed: waiting.length - ready.length,
-        running: running.length,
+        delayed: jobs.length - running - ready.length,
+        running,
         oldestAgeMs: ready.reduce((max, s) => Math.max(max, now - s.availableAt), 0),
-        failed: [...this.#failed.values()].filter((f) => f.queue === queue).length,
+        failed: [...this.#failed.values()].filter((f) => f.failed.queue === queue).length,
       };
     });
   }
 
-  async failed(options: { queue?: string; limit?: number; offset?: number } = {}) {
-    const all = [...this.#failed.values()]
-      .filter((f) => options.queue === undefined || f.queue === options.queue)
-      .sort((a, b) => b.failedAt - a.failedAt);
+  async failed(
+    options: { queue?: string; limit?: number; offset?: number } = {},
+  ): Promise<FailedJob[]> {
+    const limit = options.limit ?? 100;
     const offset = options.offset ?? 0;
-    return all.slice(offset, offset + (options.limit ?? 100));
+    assertArgument(
+      Number.isInteger(limit) && limit >= 1 && limit <= 1000,
+      'limit',
+      'an integer from 1 to 1000',
+      limit,
+    );
+    assertArgument(
+      Number.isSafeInteger(offset) && offset >= 0,
+      'offset',
+      'a non-negative integer',
+      offset,
+    );
+    return [...this.#failed.values()]
+      .map((f) => f.failed)
+      .filter((f) => options.queue === undefined || f.queue === options.queue)
+      .sort((a, b) => b.failedAt - a.failedAt || (a.id < b.id ? -1 : 1))
+      .slice(offset, offset + limit);
   }
 
   async retryFailed(ids: readonly string[] | 'all'): Promise<number> {
     const chosen =
-      ids === 'all' ? [...this.#failed.keys()] : ids.filter((id) => this.#failed.has(id));
+      ids === 'all'
+        ? [...this.#failed.keys()]
+        : [...new Set(ids)].filter((id) => this.#failed.has(String(id)));
+    const now = this.#now();
     for (const id of chosen) {
-      const f = this.#failed.get(id) as FailedJob;
+      const { record, fence } = this.#failed.get(id) as FailedSlot;
       this.#failed.delete(id);
-      const now = this.#now();
-      await this.enqueue([
-        {
-          id: randomUUID(),
-          name: f.name,
-          queue: f.queue,
-          payload: f.payload,
-          priority: 0,
-          availableAt: now,
-          maxAttempts: 1,
-          retryUntil: 0,
-          timeoutMs: 0,
-          backoffMs: [0],
-          backoffExponential: false,
-          meta: f.meta,
-          createdAt: now,
-        },
-      ]);
+      this.#insert([{ ...record, availableAt: now }], new Map([[record.id, fence]]));
+      const batch = record.batchId === undefined ? undefined : this.#batches.get(record.batchId);
+      if (batch !== undefined && batch.failed > 0)
+        this.#batches.set(batch.id, {
+          ...batch,
+          pending: batch.pending + 1,
+          failed: batch.failed - 1,
+          finishedAt: null,
+        });
     }
     return chosen.length;
   }
 
   async forgetFailed(id: string): Promise<boolean> {
-    return this.#failed.delete(id);
+    return this.#failed.delete(String(id));
   }
 
+  /** Delete failed jobs; with `olderThan` (ms), only those that failed longer ago than that. */
   async flushFailed(olderThan?: number): Promise<number> {
-    let removed = 0;
-    for (const [id, f] of this.#failed)
-      if (olderThan === undefined || f.failedAt < olderThan) {
-        this.#failed.delete(id);
-        removed++;
-      }
-    return removed;
+    if (olderThan !== undefined)
+      assertArgument(
+        Number.isFinite(olderThan) && olderThan >= 0,
+        'olderThan',
+        'a duration in ms',
+        olderThan,
+      );
+    return this.#deleteFailed(olderThan === undefined ? undefined : this.#now() - olderThan);
   }
 
   async clear(queue: string): Promise<number> {
+    assertQueues([queue]);
     let removed = 0;
     const now = this.#now();
-    for (const [id, s] of this.#jobs)
-      if (s.record.queue === queue && s.leaseUntil <= now) {
-        this.#jobs.delete(id);
+    for (const slot of [...this.#jobs.values()])
+      if (slot.record.queue === queue && slot.leaseUntil <= now) {
+        this.#remove(slot);
         removed++;
       }
     return removed;
   }
 
   async batch(id: string): Promise<BatchRecord | undefined> {
-    const batch = this.#batches.get(id);
+    const batch = this.#batches.get(String(id));
     return batch === undefined ? undefined : { ...batch };
   }
 
+  /** Mark the batch cancelled and drop its jobs not yet claimed; running ones finish. */
   async cancelBatch(id: string): Promise<void> {
-    const batch = this.#batches.get(id);
-    if (batch !== undefined && batch.cancelledAt === null)
-      this.#batches.set(id, { ...batch, cancelledAt: this.#now() });
+    const batch = this.#batches.get(String(id));
+    if (batch === undefined || batch.cancelledAt !== null) return;
+    const now = this.#now();
+    let dropped = 0;
+    for (const slot of [...this.#jobs.values()])
+      if (slot.record.batchId === batch.id && slot.leaseUntil === 0) {
+        this.#remove(slot);
+        dropped++;
+      }
+    const pending = Math.max(0, batch.pending - dropped);
+    this.#batches.set(batch.id, {
+      ...batch,
+      cancelledAt: now,
+      pending,
+      finishedAt: pending === 0 && batch.finishedAt === null ? now : batch.finishedAt,
+    });
   }
 
   async prune(before: number): Promise<{ batches: number; failed: number }> {
+    assertArgument(Number.isSafeInteger(before), 'before', 'epoch milliseconds', before);
     let batches = 0;
     for (const [id, b] of this.#batches)
       if (b.finishedAt !== null && b.finishedAt < before) {
         this.#batches.delete(id);
         batches++;
       }
-    return { batches, failed: await this.flushFailed(before) };
+    return { batches, failed: this.#deleteFailed(before) };
   }
 
   async close(): Promise<void> {
-    for (const wake of this.#waiters) wake();
+    this.#wake();
+  }
+
+  /** Tests: make the current lease of job `id` expired, as if its worker died. */
+  expireLease(id: string): void {
+    const slot = this.#jobs.get(id);
+    if (slot !== undefined && slot.leaseUntil > 0) slot.leaseUntil = 1;
   }
 
   /** The slot `lease` names, if that attempt still holds it. */
   #held(lease: JobLease): Slot | undefined {
+    assertArgument(
+      lease !== null &&
+        typeof lease === 'object' &&
+        typeof lease.id === 'string' &&
+        Number.isSafeInteger(lease.fence),
+      'lease',
+      'a { id, fence } of a claimed job',
+      JSON.stringify(lease),
+    );
     const slot = this.#jobs.get(lease.id);
-    return slot !== undefined && slot.fence === lease.fence ? slot : undefined;
+    return slot !== undefined && slot.fence === lease.fence && slot.leaseUntil > 0
+      ? slot
+      : undefined;
+  }
+
+  /** Delete a job and free its unique key. */
+  #remove(slot: Slot): void {
+    this.#jobs.delete(slot.record.id);
+    const key = slot.record.uniqueKey;
+    if (key !== undefined && this.#unique.get(key) === slot.record.id) this.#unique.delete(key);
+  }
+
+  #deleteFailed(before: number | undefined): number {
+    let removed = 0;
+    for (const [id, f] of this.#failed)
+      if (before === undefined || f.failed.failedAt < before) {
+        this.#failed.delete(id);
+        removed++;
+      }
+    return removed;
+  }
+
+  #wake(): void {
+    for (const wake of [...this.#waiters]) wake();
   }
 
   #claimed(slot: Slot): ClaimedJob {
     return {
       ...slot.record,
+      pendingChildren: slot.pendingChildren,
       attempt: slot.attempt,
       fence: slot.fence,
       leaseUntil: slot.leaseUntil,
@@ -300,16 +459,57 @@ export class MemoryQueueDriver implements QueueDriver {
     };
   }
 
-  #countBatch(id: string | undefined, failed: boolean): void {
+  /** A batch job ran for good: count it and dispatch the callbacks it triggers. */
+  #countBatch(id: string | undefined, failed: boolean, now: number): void {
     if (id === undefined) return;
-    const batch = this.#batches.get(id);
-    if (batch === undefined) return;
-    const pending = Math.max(0, batch.pending - 1);
-    this.#batches.set(id, {
-      ...batch,
-      pending,
-      failed: batch.failed + (failed ? 1 : 0),
-      finishedAt: pending === 0 ? this.#now() : batch.finishedAt,
-    });
+    const before = this.#batches.get(id);
+    if (before === undefined) return;
+    const batch: BatchRecord =
+      before.pending > 0
+        ? { ...before, pending: before.pending - 1, failed: before.failed + (failed ? 1 : 0) }
+        : before;
+    const callbacks: JobRecord[] = [];
+    const live = batch.cancelledAt === null;
+    if (failed && batch.failed === 1 && live)
+      callbacks.push(...batchCallbacks(batch.callbacks, 'catch'));
+    let finishedAt = batch.finishedAt;
+    if (batch.pending === 0 && batch.finishedAt === null) {
+      finishedAt = now;
+      if (live && batch.failed === 0) callbacks.push(...batchCallbacks(batch.callbacks, 'then'));
+      if (live) callbacks.push(...batchCallbacks(batch.callbacks, 'finally'));
+    }
+    this.#batches.set(id, { ...batch, finishedAt });
+    // Fresh ids: a batch finishing again after a retry dispatches its callbacks again.
+    if (callbacks.length > 0)
+      this.#insert(callbacks.map((c) => ({ ...c, id: randomUUID(), availableAt: now })));
   }
+}
+
+/** Not leased, due and waiting for no child; or leased with the lease expired. */
+function claimable(slot: Slot, now: number): boolean {
+  return slot.leaseUntil === 0
+    ? slot.availableAt <= now && slot.pendingChildren === 0
+    : slot.leaseUntil <= now;
+}
+
+function assertQueues(queues: readonly string[]): void {
+  assertArgument(
+    Array.isArray(queues) &&
+      queues.length > 0 &&
+      queues.every(
+        (q) => typeof q === 'string' && q.length > 0 && q.length <= 255 && !q.includes('\0'),
+      ),
+    'queues',
+    'a non-empty list of queue names (1 to 255 characters, no NUL)',
+    queues,
+  );
+}
+
+function assertLease(leaseMs: number): void {
+  assertArgument(
+    Number.isSafeInteger(leaseMs) && leaseMs >= 1,
+    'leaseMs',
+    'a positive whole number of milliseconds',
+    leaseMs,
+  );
 }

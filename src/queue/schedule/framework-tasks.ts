@@ -7,8 +7,6 @@ import type { Schedule } from './schedule.js';
  * and adding its own, or turns them all off with `schedule.maintenance: false` in config.
  *
  * Each later subsystem adds its line here as it lands:
- * - `queue:prune` daily (finished batches and failed jobs past their retention, 30 days by
- *   default), once the queue has the command;
  * - session cleanup at 02:00, activity prune at 03:00, notification cleanup at 04:00.
  */
 export function registerFrameworkTasks(schedule: Schedule, app: Application): void {
@@ -19,6 +17,11 @@ export function registerFrameworkTasks(schedule: Schedule, app: Application): vo
       .hourly()
       .name('keel:cache-gc')
       .description('Remove expired entries from the file and database cache stores');
-  // queue:prune goes here, daily, once the queue provides the command:
-  // schedule.command('queue:prune').daily().name('keel:queue-prune').description('...');
+  // Finished batches and failed jobs older than 30 days (queue:prune --older-than to change).
+  if (app.container.bound('queue'))
+    schedule
+      .command('queue:prune')
+      .daily()
+      .name('keel:queue-prune')
+      .description('Delete finished job batches and failed jobs older than 30 days');
 }

@@ -16,4 +16,8 @@ export default defineModule({
   commands: () => import('./commands.js'),
   routes: () => import('./routes.js'),
   migrations: 'migrations',
+  jobs: async () => {
+    const { GenerateInvoice, DailySalesReport } = await import('./jobs.js');
+    return [GenerateInvoice, DailySalesReport];
+  },
 });

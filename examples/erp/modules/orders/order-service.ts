@@ -1,8 +1,10 @@
 import { defineError, type EventBus } from 'keel';
 import { db } from 'keel/db';
+import { dispatch } from 'keel/queue';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import { Product } from '../catalog/models/product.js';
 import type { StockLedger } from '../inventory/stock-ledger.js';
+import { GenerateInvoice } from './jobs.js';
 import { Order, OrderLine, type OrderStatus } from './models/order.js';
 
 declare module 'keel/events' {
@@ -90,6 +92,8 @@ export class OrderService {
           unit_price: l.unitPrice,
         })),
       );
+      // Queued in this transaction: the invoice job exists if and only if the order does.
+      await dispatch(new GenerateInvoice({ orderId: created.id }));
       // Listeners (mail, approval queue) hear of the order only once it exists for good.
       await db().afterCommit(() =>
         this.events.emit('orders.placed', { orderId: created.id, total, needsApproval }),

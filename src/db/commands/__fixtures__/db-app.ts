@@ -49,6 +49,9 @@ export async function makeDbApp(
       connections: { main: connection },
       backups: { path: 'var/backups', keep: 3 },
     })};\n`,
+    // The queue's framework tables would join every migration run here: these tests are
+    // about the migrator, so the fixture keeps its queue in memory.
+    'config/queue.ts': `export default { default: 'memory' };\n`,
     'modules/shop/module.ts': `import { defineModule } from 'keel';\n\nexport default defineModule({ name: 'shop', version: '1.0.0', migrations: 'migrations' });\n`,
     [`modules/shop/migrations/${PRODUCTS}.ts`]: createTableMigration('products'),
     [`modules/shop/migrations/${ORDERS}.ts`]: createTableMigration('orders'),

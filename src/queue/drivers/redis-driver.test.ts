@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { requireRedisServer, usePrivateRedis } from '../../../test/support/redis-server.js';
+import { createNullLogger } from '../../kernel/index.js';
+import type { JobRecord } from '../driver.js';
+import { runQueueDriverContract, type TestClock } from '../queue-driver.contract.js';
+import { RedisQueueDriver } from './redis-driver.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Delete every key under `prefix` on the shared Redis (never FLUSHDB). */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const client = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await client.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    client.disconnect();
+  }
+}
+
+const virtualClock = 'BullMQ runs delays, lock and deduplication TTLs on the real clock';
+const noBatches = 'the redis driver supports neither batches nor parent/child jobs';
+
+describe('RedisQueueDriver', () => {
+  const prefix = `keel-test-${randomUUID()}`;
+  let driver: RedisQueueDriver;
+  let client: Redis;
+
+  runQueueDriverContract(
+    'redis',
+    async (clock: TestClock) => {
+      driver = await RedisQueueDriver.connect({ url: REDIS_URL, prefix, now: () => clock.now });
+      client = new Redis(REDIS_URL);
+      return {
+        driver,
+        // Drop the lock, then two stalled checks: the first marks, the second moves back.
+        expireLease: async (id) => {
+          const keys = await client.keys(`${prefix}:*:${id}:lock`);
+          if (keys.length > 0) await client.del(...keys);
+          for (let pass = 0; pass < 2; pass++) {
+            const checks = await client.keys(`${prefix}:*:stalled-check`);
+            if (checks.length > 0) await client.del(...checks);
+            await driver.reclaimExpired();
+          }
+        },
+        sql: false,
+        cleanup: async () => {
+          client.disconnect();
+          await deleteKeys(REDIS_URL, prefix);
+        },
+      };
+    },
+    {
+      skip: {
+        'holds delayed jobs until their time, and counts them as delayed': virtualClock,
+        'retries at the given time keeping the attempt count, and releases without counting one':
+          virtualClock,
+        'drops a unique job while another with its key is queued or running, until uniqueUntil':
+          virtualClock,
+        'stores a batch of records all or none': noBatches,
+        'makes a parent available only once all its children completed': noBatches,
+        'counts a batch: pending, failed, finished, and dispatches its callbacks': noBatches,
+        'cancels a batch: its waiting jobs go, running ones finish, no callback runs': noBatches,
+        'prunes finished batches and failed jobs older than the cutoff': noBatches,
+      },
+    },
+  );
+});
+
+const record = (queue: string, overrides: Partial<JobRecord> = {}): JobRecord => ({
+  id: randomUUID(),
+  name: 'test:job',
+  queue,
+  payload: '{}',
+  priority: 0,
+  availableAt: Date.now(),
+  maxAttempts: 3,
+  retryUntil: 0,
+  timeoutMs: 0,
+  backoffMs: [],
+  backoffExponential: false,
+  meta: {},
+  createdAt: Date.now(),
+  ...overrides,
+});
+
+describe('RedisQueueDriver on the real clock', () => {
+  const prefix = `keel-test-${randomUUID()}`;
+  let driver: RedisQueueDriver;
+  afterAll(async () => {
+    await driver?.close();
+    await deleteKeys(REDIS_URL, prefix);
+  });
+
+  it('drops a unique job while its key is held, and frees the key when the job finishes', async () => {
+    driver = await RedisQueueDriver.connect({ url: REDIS_URL, prefix });
+    const q = `unique-${randomUUID().slice(0, 8)}`;
+    const key = `k-${randomUUID()}`;
+    const first = record(q, { uniqueKey: key, uniqueUntil: Date.now() + 60_000 });
+    expect(await driver.enqueue([first])).toEqual([first.id]);
+    expect(await driver.enqueue([record(q, { uniqueKey: key })])).toEqual([]);
+    const racers = Array.from({ length: 8 }, () => record(q, { uniqueKey: `r-${key}` }));
+    const results = await Promise.all(racers.map((r) => driver.enqueue([r])));
+    expect(results.flat()).toHaveLength(1);
+    const claimed = await driver.claim([q], 10, 'w', 60_000);
+    expect(claimed).toHaveLength(2);
+    expect(await driver.enqueue([record(q, { uniqueKey: key })])).toEqual([]);
+    for (const job of claimed) expect(await driver.complete(job)).toBe(true);
+    const again = record(q, { uniqueKey: key, uniqueUntil: Date.now() + 60_000 });
+    expect(await driver.enqueue([again])).toEqual([again.id]);
+    await driver.clear(q);
+  });
+
+  it('refuses batches and parent/child jobs with a clear code', async () => {
+    const q = `refuse-${randomUUID().slice(0, 8)}`;
+    await expect(driver.enqueue([record(q, { parentId: randomUUID() })])).rejects.toMatchObject({
+      code: 'E_QUEUE_INVALID_JOB',
+    });
+    await expect(driver.enqueue([record(q, { batchId: randomUUID() })])).rejects.toMatchObject({
+      code: 'E_QUEUE_INVALID_JOB',
+    });
+    expect((await driver.stats([q]))[0]).toMatchObject({ waiting: 0 });
+  });
+});
+
+describe.runIf(requireRedisServer())('RedisQueueDriver across a Redis restart', () => {
+  const redis = usePrivateRedis();
+
+  it('a Keel worker keeps processing after Redis restarts', async () => {
+    const { QueueManager } = await import('../queue-manager.js');
+    const { resolveQueueConfig } = await import('../config.js');
+    const { Job } = await import('../job.js');
+    const done: number[] = [];
+    class Count extends Job<{ n: number }> {
+      static override jobName = 'test:count';
+      async handle(): Promise<void> {
+        done.push(this.payload.n);
+      }
+    }
+    const config = resolveQueueConfig(
+      {
+        default: 'redis',
+        connections: { redis: { driver: 'redis', url: redis().url, prefix: 'restart' } },
+        worker: { sleep: 50 },
+      },
+      () => undefined,
+      false,
+    );
+    const queue = new QueueManager({ config, logger: createNullLogger() });
+    queue.register(Count);
+    const worker = await queue.worker({ concurrency: 2 });
+    const running = worker.run();
+    const until = async (ok: () => boolean) => {
+      while (!ok()) await new Promise((r) => setTimeout(r, 20));
+    };
+    await queue.dispatch(new Count({ n: 1 }));
+    await until(() => done.includes(1));
+    await redis().kill();
+    await redis().restart();
+    // The server came back empty (no persistence): new work is queued and runs.
+    await queue.dispatch(new Count({ n: 2 }));
+    await until(() => done.includes(2));
+    await worker.stop();
+    await running;
+    await queue.close();
+    expect(done).toEqual([1, 2]);
+  }, 30_000);
+});

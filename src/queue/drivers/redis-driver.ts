@@ -1,0 +1,476 @@
+import type { Job as BullJob, Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { closeRedisClient } from '../../support/redis-client.js';
+import type {
+  BatchRecord,
+  ClaimedJob,
+  FailedJob,
+  JobLease,
+  JobRecord,
+  QueueDriver,
+  QueueStats,
+} from '../driver.js';
+import { E_QUEUE_INVALID_JOB } from '../errors.js';
+import { assertArgument, assertRecord } from './database-records.js';
+import {
+  bullName,
+  bullPriority,
+  isFencedOut,
+  type JobData,
+  toFailed,
+  tokenOf,
+} from './redis-records.js';
+
+type BullMQ = typeof import('bullmq');
+
+export interface RedisQueueDriverOptions {
+  /** `redis://host:port/db` (default `redis://127.0.0.1:6379`). */
+  url?: string;
+  /** BullMQ's key prefix (default `keel-queue`): every key of this driver starts with it. */
+  prefix?: string;
+  now?: () => number;
+  /** Largest record (payload and chain) in bytes, as on the database driver (default 8 MiB). */
+  maxRecordBytes?: number;
+  /** How often BullMQ looks for jobs whose lock expired (ms, default 15 s). */
+  stalledIntervalMs?: number;
+}
+
+/**
+ * The `redis` queue driver: BullMQ underneath, driven by Keel's Worker through BullMQ's
+ * manual processing API (a `Worker` without processor, `getNextJob(token)`, then
+ * `moveToCompleted`/`moveToFailed`/`moveToDelayed`/`extendLock` with that token). Fences
+ * come from one Redis counter and the lock token is `keel:<fence>`: a stale lease's token
+ * no longer matches the job's lock. Keel computes retries; a lost lease is a BullMQ stalled
+ * job; unique jobs are BullMQ deduplication; batches and parents are refused. See the
+ * "Redis (BullMQ)" section of docs/queue.md.
+ *
+ * @example
+ * ```ts
+ * const driver = await RedisQueueDriver.connect({ url: 'redis://127.0.0.1:6379' });
+ * ```
+ */
+export class RedisQueueDriver implements QueueDriver {
+  readonly name = 'redis';
+  readonly #bull: BullMQ;
+  readonly #client: Redis;
+  readonly #prefix: string;
+  readonly #now: () => number;
+  readonly #maxBytes: number;
+  readonly #stalledIntervalMs: number;
+  readonly #queues = new Map<string, Queue>();
+  readonly #workers = new Map<string, Worker>();
+  /** The queue of each job this driver claimed and still holds. */
+  readonly #held = new Map<string, string>();
+  #subscriber: Redis | undefined;
+  #subscribed: Promise<unknown> | undefined;
+  readonly #waiters = new Set<() => void>();
+
+  private constructor(bull: BullMQ, client: Redis, options: RedisQueueDriverOptions) {
+    this.#bull = bull;
+    this.#client = client;
+    this.#prefix = options.prefix ?? 'keel-queue';
+    this.#now = options.now ?? Date.now;
+    this.#maxBytes = options.maxRecordBytes ?? 8 * 1024 * 1024;
+    this.#stalledIntervalMs = options.stalledIntervalMs ?? 15_000;
+  }
+
+  /** Load BullMQ (only now: apps without a redis queue never do) and connect. */
+  static async connect(options: RedisQueueDriverOptions = {}): Promise<RedisQueueDriver> {
+    const bull = await import('bullmq');
+    // maxRetriesPerRequest null: BullMQ's blocking calls wait out a Redis restart.
+    const client = new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+      maxRetriesPerRequest: null,
+    });
+    return new RedisQueueDriver(bull, client, options);
+  }
+
+  get #keys() {
+    return {
+      fence: `${this.#prefix}:keel:fence`,
+      queues: `${this.#prefix}:keel:queues`,
+      wake: `${this.#prefix}:keel:wake`,
+    };
+  }
+
+  async enqueue(records: readonly JobRecord[], batch?: BatchRecord): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const record of records) {
+      assertRecord(record, this.#maxBytes);
+      if (ids.has(record.id))
+        throw new E_QUEUE_INVALID_JOB(record.name, `the id ${record.id} appears twice`);
+      ids.add(record.id);
+      if (record.parentId !== undefined || record.batchId !== undefined || batch !== undefined)
+        throw new E_QUEUE_INVALID_JOB(
+          record.name,
+          'the redis driver supports neither batches nor parent/child jobs',
+        );
+    }
+    if (records.length === 0) return [];
+    // Equal priorities run in insertion order on BullMQ: insert by availableAt.
+    const sorted = [...records].sort(
+      (a, b) => b.priority - a.priority || a.availableAt - b.availableAt,
+    );
+    const byQueue = new Map<string, JobRecord[]>();
+    for (const r of sorted) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
+    const now = this.#now();
+    const stored = new Set<string>();
+    await this.#client.sadd(this.#keys.queues, ...byQueue.keys());
+    for (const [queue, list] of byQueue) {
+      const jobs = await this.#queue(queue).addBulk(
+        list.map((record) => ({
+          name: record.name,
+          data: { record } satisfies JobData,
+          opts: {
+            jobId: record.id,
+            priority: bullPriority(record.priority),
+            delay: Math.max(0, record.availableAt - now),
+            attempts: 1,
+            removeOnComplete: true,
+            removeOnFail: false,
+            ...(record.uniqueKey === undefined
+              ? {}
+              : {
+                  deduplication: {
+                    id: record.uniqueKey,
+                    ...(record.uniqueUntil !== undefined && record.uniqueUntil > now
+                      ? { ttl: record.uniqueUntil - now }
+                      : {}),
+                  },
+                }),
+          },
+        })),
+      );
+      // A deduplicated add answers the job that holds the key, under its own id.
+      for (const [i, job] of jobs.entries()) if (job.id === list[i]!.id) stored.add(job.id);
+    }
+    await this.#wake();
+    return records.map((r) => r.id).filter((id) => stored.has(id));
+  }
+
+  async claim(
+    queues: readonly string[],
+    limit: number,
+    workerId: string,
+    leaseMs: number,
+  ): Promise<ClaimedJob[]> {
+    assertArgument(queues.length > 0, 'queues', 'at least one queue', queues);
+    for (const q of queues)
+      assertArgument(typeof q === 'string' && q !== '' && !q.includes('\0'), 'queue', 'a name', q);
+    assertArgument(Number.isSafeInteger(limit) && limit > 0, 'limit', 'a positive integer', limit);
+    assertArgument(typeof workerId === 'string' && workerId !== '', 'workerId', 'an id', workerId);
+    assertArgument(Number.isSafeInteger(leaseMs) && leaseMs > 0, 'leaseMs', 'ms > 0', leaseMs);
+    // One counter step per possible claim: fences keep rising across every process.
+    const last = await this.#client.incrby(this.#keys.fence, limit);
+    let fence = last - limit;
+    const claimed: ClaimedJob[] = [];
+    for (const queue of queues) {
+      const worker = this.#worker(queue, leaseMs);
+      while (claimed.length < limit) {
+        fence++;
+        const job = (await worker.getNextJob(tokenOf(fence), { block: false })) as
+          | BullJob<JobData>
+          | undefined;
+        if (job === undefined) break;
+        const data = job.data;
+        this.#held.set(job.id as string, queue);
+        claimed.push({
+          ...data.record,
+          attempt: Math.max(1, job.attemptsStarted - (data.released ?? 0)),
+          fence,
+          leaseUntil: this.#now() + leaseMs,
+          workerId,
+        });
+      }
+    }
+    return claimed;
+  }
+
+  async heartbeat(lease: JobLease, leaseMs: number): Promise<boolean> {
+    assertArgument(Number.isSafeInteger(leaseMs) && leaseMs > 0, 'leaseMs', 'ms > 0', leaseMs);
+    const job = await this.#job(lease);
+    if (job === undefined) return false;
+    return this.#fenced(async () => (await job.extendLock(tokenOf(lease.fence), leaseMs)) > 0);
+  }
+
+  async complete(lease: JobLease): Promise<boolean> {
+    const job = await this.#job(lease);
+    if (job === undefined || !(await this.#holds(job, lease))) return false;
+    const { record } = job.data;
+    // The next link first: a crash in between runs it (id-keyed, so once), never loses it.
+    if (record.chain !== undefined && record.chain.length > 0) {
+      const [next, ...rest] = record.chain;
+      await this.enqueue([{ ...(next as JobRecord), ...(rest.length ? { chain: rest } : {}) }]);
+    }
+    const done = await this.#fenced(async () => {
+      await job.moveToCompleted(undefined, tokenOf(lease.fence), false);
+      return true;
+    });
+    if (done) await this.#finished(job, lease.id);
+    return done;
+  }
+
+  async retry(lease: JobLease, availableAt: number, error: string): Promise<boolean> {
+    const job = await this.#job(lease);
+    if (job === undefined || !(await this.#holds(job, lease))) return false;
+    await job.updateData({ ...job.data, error });
+    const delay = Math.max(0, availableAt - this.#now());
+    const done = await this.#fenced(async () => {
+      await job.moveToDelayed(Date.now() + delay, tokenOf(lease.fence));
+      return true;
+    });
+    if (done) this.#held.delete(lease.id);
+    return done;
+  }
+
+  async fail(lease: JobLease, error: string): Promise<boolean> {
+    const job = await this.#job(lease);
+    if (job === undefined || !(await this.#holds(job, lease))) return false;
+    const attempts = Math.max(1, job.attemptsStarted - (job.data.released ?? 0));
+    await job.updateData({ ...job.data, error, failedAt: this.#now(), attempts });
+    const done = await this.#fenced(async () => {
+      await job.moveToFailed(new Error(error.split('\n')[0]), tokenOf(lease.fence), false);
+      return true;
+    });
+    if (done) await this.#finished(job, lease.id);
+    return done;
+  }
+
+  async release(lease: JobLease): Promise<boolean> {
+    const job = await this.#job(lease);
+    if (job === undefined || !(await this.#holds(job, lease))) return false;
+    await job.updateData({ ...job.data, released: (job.data.released ?? 0) + 1 });
+    const done = await this.#fenced(async () => {
+      await job.moveToWait(tokenOf(lease.fence));
+      return true;
+    });
+    if (done) {
+      this.#held.delete(lease.id);
+      await this.#wake();
+    }
+    return done;
+  }
+
+  /** Wakes on this driver's publish after enqueue and release (any process), or at maxWaitMs. */
+  async waitForJobs(
+    _queues: readonly string[],
+    maxWaitMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (signal.aborted || maxWaitMs <= 0) return;
+    if (this.#subscriber === undefined) {
+      this.#subscriber = this.#client.duplicate();
+      this.#subscriber.on('message', () => {
+        for (const wake of this.#waiters) wake();
+      });
+      this.#subscribed = this.#subscriber.subscribe(this.#keys.wake);
+    }
+    await this.#subscribed;
+    if (signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(done);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      this.#waiters.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async stats(queues?: readonly string[]): Promise<QueueStats[]> {
+    const names = queues ?? (await this.#client.smembers(this.#keys.queues));
+    const now = this.#now();
+    return Promise.all(
+      names.map(async (queue) => {
+        const q = this.#queue(queue);
+        const c = await q.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'failed');
+        const ready = (c.wait ?? 0) + (c.prioritized ?? 0);
+        // The oldest by availableAt among the first ready jobs (BullMQ keeps priority order).
+        const head = (await q.getJobs(['prioritized', 'wait'], 0, 99)) as BullJob<JobData>[];
+        const oldest = head.reduce(
+          (max, job) => Math.max(max, now - (job?.data?.record?.availableAt ?? now)),
+          0,
+        );
+        return {
+          queue,
+          waiting: ready + (c.delayed ?? 0),
+          ready,
+          delayed: c.delayed ?? 0,
+          running: c.active ?? 0,
+          oldestAgeMs: ready === 0 ? 0 : oldest,
+          failed: c.failed ?? 0,
+        };
+      }),
+    );
+  }
+
+  async failed(
+    options: { queue?: string; limit?: number; offset?: number } = {},
+  ): Promise<FailedJob[]> {
+    const limit = options.limit ?? 100;
+    const offset = options.offset ?? 0;
+    assertArgument(Number.isSafeInteger(limit) && limit > 0, 'limit', 'a positive integer', limit);
+    assertArgument(
+      Number.isSafeInteger(offset) && offset >= 0,
+      'offset',
+      'an integer >= 0',
+      offset,
+    );
+    const all = (await this.#failedJobs(options.queue, offset + limit)).map(toFailed);
+    return all.sort((a, b) => b.failedAt - a.failedAt).slice(offset, offset + limit);
+  }
+
+  async retryFailed(ids: readonly string[] | 'all'): Promise<number> {
+    const jobs =
+      ids === 'all'
+        ? await this.#failedJobs(undefined, Number.POSITIVE_INFINITY)
+        : (await Promise.all(ids.map((id) => this.#findFailed(id)))).filter(
+            (j): j is BullJob<JobData> => j !== undefined,
+          );
+    for (const job of jobs) {
+      await job.updateData({ record: job.data.record });
+      await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    }
+    if (jobs.length > 0) await this.#wake();
+    return jobs.length;
+  }
+
+  async forgetFailed(id: string): Promise<boolean> {
+    const job = await this.#findFailed(id);
+    if (job === undefined) return false;
+    await job.remove();
+    return true;
+  }
+
+  async flushFailed(olderThan?: number): Promise<number> {
+    const ok = olderThan === undefined || (Number.isFinite(olderThan) && olderThan >= 0);
+    assertArgument(ok, 'olderThan', 'a duration in ms', olderThan);
+    return this.#removeFailed(olderThan === undefined ? undefined : this.#now() - olderThan);
+  }
+
+  async clear(queue: string): Promise<number> {
+    const q = this.#queue(queue);
+    const c = await q.getJobCounts('wait', 'prioritized', 'delayed');
+    await q.drain(true);
+    return (c.wait ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0);
+  }
+
+  async batch(): Promise<BatchRecord | undefined> {
+    return undefined;
+  }
+
+  async cancelBatch(): Promise<void> {}
+
+  async prune(before: number): Promise<{ batches: number; failed: number }> {
+    return { batches: 0, failed: await this.#removeFailed(before) };
+  }
+
+  /**
+   * Run BullMQ's stalled-job check on every queue this driver claimed from: jobs whose lock
+   * expired go back to their queue. The checker also runs on its own every stalledIntervalMs.
+   */
+  async reclaimExpired(): Promise<void> {
+    for (const worker of this.#workers.values())
+      await (
+        worker as unknown as { moveStalledJobsToWait(): Promise<void> }
+      ).moveStalledJobsToWait();
+  }
+
+  async close(): Promise<void> {
+    for (const wake of this.#waiters) wake();
+    await Promise.all([...this.#workers.values()].map((w) => w.close(true)));
+    await Promise.all([...this.#queues.values()].map((q) => q.close()));
+    if (this.#subscriber !== undefined) await closeRedisClient(this.#subscriber);
+    await closeRedisClient(this.#client);
+  }
+
+  #queue(queue: string): Queue {
+    let q = this.#queues.get(queue);
+    if (q === undefined) {
+      q = new this.#bull.Queue(bullName(queue), {
+        connection: this.#client,
+        prefix: this.#prefix,
+      });
+      this.#queues.set(queue, q);
+    }
+    return q;
+  }
+
+  #worker(queue: string, leaseMs: number): Worker {
+    const key = `${queue}\0${leaseMs}`;
+    let worker = this.#workers.get(key);
+    if (worker === undefined) {
+      worker = new this.#bull.Worker(bullName(queue), null, {
+        connection: this.#client,
+        prefix: this.#prefix,
+        autorun: false,
+        lockDuration: leaseMs,
+        stalledInterval: this.#stalledIntervalMs,
+        // Keel counts attempts and fails the job past maxAttempts: BullMQ only reclaims.
+        maxStalledCount: Number.MAX_SAFE_INTEGER,
+      });
+      worker.on('error', () => {});
+      void worker.startStalledCheckTimer();
+      this.#workers.set(key, worker);
+    }
+    return worker;
+  }
+
+  async #job(lease: JobLease): Promise<BullJob<JobData> | undefined> {
+    const queue = this.#held.get(lease.id);
+    if (queue === undefined || !Number.isSafeInteger(lease.fence)) return undefined;
+    return (await this.#queue(queue).getJob(lease.id)) as BullJob<JobData> | undefined;
+  }
+
+  /** Whether `lease` still holds the job's lock (a refresh that changes nothing else). */
+  async #holds(job: BullJob<JobData>, lease: JobLease): Promise<boolean> {
+    const lock = await this.#client.get(`${this.#prefix}:${job.queueName}:${job.id}:lock`);
+    return lock === tokenOf(lease.fence);
+  }
+
+  async #fenced(change: () => Promise<boolean>): Promise<boolean> {
+    try {
+      return await change();
+    } catch (error) {
+      if (isFencedOut(error)) return false;
+      throw error;
+    }
+  }
+
+  async #finished(job: BullJob<JobData>, id: string): Promise<void> {
+    this.#held.delete(id);
+    if (job.data.record.uniqueKey !== undefined) await job.removeDeduplicationKey();
+  }
+
+  async #wake(): Promise<void> {
+    await this.#client.publish(this.#keys.wake, '1');
+  }
+
+  async #failedJobs(queue: string | undefined, count: number): Promise<BullJob<JobData>[]> {
+    const names = queue === undefined ? await this.#client.smembers(this.#keys.queues) : [queue];
+    const end = Number.isFinite(count) ? count - 1 : -1;
+    const lists = await Promise.all(names.map((n) => this.#queue(n).getFailed(0, end)));
+    return lists.flat().filter((j) => j !== undefined) as BullJob<JobData>[];
+  }
+
+  async #findFailed(id: string): Promise<BullJob<JobData> | undefined> {
+    if (typeof id !== 'string' || id === '' || id.includes(':')) return undefined;
+    for (const name of await this.#client.smembers(this.#keys.queues)) {
+      const job = (await this.#queue(name).getJob(id)) as BullJob<JobData> | undefined;
+      if (job !== undefined && (await job.isFailed())) return job;
+    }
+    return undefined;
+  }
+
+  async #removeFailed(before: number | undefined): Promise<number> {
+    let removed = 0;
+    for (const job of await this.#failedJobs(undefined, Number.POSITIVE_INFINITY))
+      if (before === undefined || toFailed(job).failedAt < before) {
+        await job.remove();
+        removed++;
+      }
+    return removed;
+  }
+}
