@@ -47,6 +47,7 @@ export {
   setDatabaseManager,
 } from './database-manager.js';
 export { DatabaseProvider, usesDatabase } from './db-provider.js';
+export { isDeadlock } from './deadlock.js';
 export * from './errors.js';
 export {
   operationOf,

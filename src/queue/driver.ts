@@ -140,8 +140,11 @@ export interface QueueDriver {
   retry(lease: JobLease, availableAt: number, error: string): Promise<boolean>;
   /** Move it to failed_jobs with `error`, count its batch; false when fenced out. */
   fail(lease: JobLease, error: string): Promise<boolean>;
-  /** Give it back unstarted (shutdown): available now, this attempt not counted. */
-  release(lease: JobLease): Promise<boolean>;
+  /**
+   * Give it back unstarted, this attempt not counted: available now (shutdown), or at
+   * `availableAt` (job middleware that found a rate limit reached or a lock held).
+   */
+  release(lease: JobLease, availableAt?: number): Promise<boolean>;
   /**
    * Run `work` and complete the job in one database transaction: when the lease was lost
    * the completion changes no row, the transaction rolls back, and so do the handler's

@@ -77,3 +77,24 @@ export const E_QUEUE_WORKER_LOST = defineError(
     details: (name, attempts) => ({ job: name.slice(0, 200), attempts }),
   },
 );
+
+export const E_QUEUE_INVALID_MIDDLEWARE = defineError(
+  'E_QUEUE_INVALID_MIDDLEWARE',
+  (middleware: string, reason: string) => `Invalid job middleware ${middleware}: ${reason}`,
+  {
+    status: 500,
+    help: 'Give rateLimited a whole max from 1 to 1000 and a positive per; give durations as ms or strings such as "10s"; give keys as non-empty strings or functions returning one.',
+    details: (middleware, reason) => ({ middleware, reason }),
+  },
+);
+
+export const E_QUEUE_MIDDLEWARE_NEEDS_LOCKS = defineError(
+  'E_QUEUE_MIDDLEWARE_NEEDS_LOCKS',
+  (middleware: string, job: string) =>
+    `Job middleware ${middleware} of job "${job.slice(0, 100)}" needs locks, and this worker has none`,
+  {
+    status: 500,
+    help: "Run the worker in an app with the LockProvider (app.make('locks')), or pass `locks` to new Worker(); for several processes use the database or redis lock driver.",
+    details: (middleware, job) => ({ middleware, job: job.slice(0, 200) }),
+  },
+);

@@ -2,6 +2,11 @@ import type { PendingDispatch } from './dispatcher.js';
 import type { Job } from './job.js';
 import type { QueueManager } from './queue-manager.js';
 
+export {
+  AUTOSCALE_DEFAULTS,
+  crashBackoffMs,
+  decideScale,
+} from './autoscale-decision.js';
 export { backoffDelay, durationMs, resolveBackoff } from './backoff.js';
 export { Batch, type Dispatchable, PendingBatch } from './batch.js';
 export { type DispatchedFlow, PendingChain } from './chain.js';
@@ -39,6 +44,16 @@ export {
   jobNameOf,
   UnrecoverableError,
 } from './job.js';
+export {
+  composeJobMiddleware,
+  type JobMiddleware,
+  type JobMiddlewareContext,
+  type JobMiddlewareKey,
+  type RateLimitedOptions,
+  rateLimited,
+  type WithoutOverlappingOptions,
+  withoutOverlapping,
+} from './job-middleware.js';
 export { JobRegistry } from './job-registry.js';
 export { QueueManager, type QueueManagerOptions, registerQueueDriver } from './queue-manager.js';
 export { QueueProvider } from './queue-provider.js';

@@ -1,6 +1,7 @@
 import type { Logger } from '../kernel/logger.js';
 import type { Awaitable } from '../support/index.js';
 import type { Batch } from './batch.js';
+import type { JobMiddleware } from './job-middleware.js';
 
 /** A duration: milliseconds as a number, or a string (`'5m'`, `'30s'`). */
 export type Duration = number | string;
@@ -83,6 +84,23 @@ export abstract class Job<P = unknown> {
   /** The stored name; default: the class name. Give one that survives minification and renames. */
   static jobName?: string;
   static options: JobOptions = {};
+  /**
+   * Run by the worker around `handle`, the first listed outermost: `rateLimited(...)`,
+   * `withoutOverlapping(...)` or your own {@link JobMiddleware}. A middleware may release the
+   * job back to its queue for later instead of running it (that attempt does not count).
+   *
+   * @example
+   * ```ts
+   * class SyncCustomer extends Job<{ id: number }> {
+   *   static override middleware = [
+   *     rateLimited({ key: 'crm-api', max: 10, per: '1s' }),
+   *     withoutOverlapping({ key: (job) => `customer:${(job as SyncCustomer).payload.id}` }),
+   *   ];
+   *   async handle() {}
+   * }
+   * ```
+   */
+  static middleware: readonly JobMiddleware[] = [];
 
   constructor(readonly payload: P) {}
 
@@ -102,6 +120,7 @@ export type JobClass<P = any> = (new (
 ) => Job<P>) & {
   jobName?: string;
   options: JobOptions;
+  middleware?: readonly JobMiddleware[];
 };
 
 /** The name a job class is stored under. */

@@ -208,6 +208,21 @@ export function runQueueDriverContract(
       expect(await driver.complete(third!)).toBe(true);
     });
 
+    it('releases with a delay: not claimable before that time, the attempt not counted', async () => {
+      const q = queue();
+      const job = record(q);
+      await driver.enqueue([job]);
+      const [first] = await claimAll([q]);
+      expect(await driver.release(first!, clock.now + 5_000)).toBe(true);
+      expect(await driver.complete(first!)).toBe(false);
+      expect(await claimAll([q])).toEqual([]);
+      clock.now += 5_000;
+      const [second] = await claimAll([q]);
+      expect(second).toMatchObject({ id: job.id, attempt: 1 });
+      await expectCode(driver.release(second!, -1), 'E_QUEUE_INVALID_ARGUMENT');
+      expect(await driver.complete(second!)).toBe(true);
+    });
+
     it('moves a failed job to failed_jobs with its error and meta, and retries it from there', async () => {
       const q = queue();
       const job = record(q, {

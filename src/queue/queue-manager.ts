@@ -1,5 +1,6 @@
 import type { Connection } from '../db/index.js';
 import type { Logger } from '../kernel/logger.js';
+import type { LockManager } from '../locks/index.js';
 import { durationMs } from './backoff.js';
 import { Batch, type Dispatchable, PendingBatch } from './batch.js';
 import { type DispatchedFlow, dispatchFlow, PendingChain } from './chain.js';
@@ -19,6 +20,11 @@ export interface QueueManagerOptions {
   connection?: (name: string | undefined) => Connection;
   /** The dispatcher's context copied into every job (request id, trace parent). */
   meta?: () => Record<string, string> | undefined;
+  /**
+   * The app's locks (`app.make('locks')`), handed to workers for job middleware
+   * (`rateLimited`, `withoutOverlapping`); asked for when a worker is built.
+   */
+  locks?: () => LockManager | undefined;
 }
 
 /** A driver factory for a connection config's driver name, loaded on first use. */
@@ -215,9 +221,11 @@ export class QueueManager {
     const { connection, ...rest } = options;
     const w = this.config.worker;
     const workers = await this.workerRegistry(connection);
+    const locks = this.#options.locks?.();
     return new Worker({
       driver: await this.driver(connection),
       ...(workers === undefined ? {} : { workers }),
+      ...(locks === undefined ? {} : { locks }),
       registry: this.registry,
       logger: this.#options.logger,
       concurrency: w.concurrency,

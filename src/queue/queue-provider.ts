@@ -100,6 +100,8 @@ export class QueueProvider extends ServiceProvider<Application> {
       config,
       logger: app.logger,
       connection: (name) => app.make('db').connection(name),
+      // Job middleware (rateLimited, withoutOverlapping) takes its locks from the app.
+      locks: () => (app.container.bound('locks') ? app.make('locks') : undefined),
     });
     for (const module of app.modules) {
       const jobs = (await resolveLazy(module.manifest.jobs)) ?? [];

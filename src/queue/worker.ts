@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../kernel/logger.js';
-import { backoffDelay } from './backoff.js';
+import type { LockManager } from '../locks/index.js';
+import { backoffDelay, durationMs } from './backoff.js';
 import { BATCH_META_KEY, Batch } from './batch.js';
 import type { ClaimedJob, QueueDriver } from './driver.js';
 import {
@@ -11,6 +12,7 @@ import {
   E_QUEUE_WORKER_LOST,
 } from './errors.js';
 import { type Job, type JobContext, UnrecoverableError } from './job.js';
+import { composeJobMiddleware, type JobMiddleware } from './job-middleware.js';
 import type { JobRegistry } from './job-registry.js';
 import { DEFAULT_REGISTRY_BEAT_MS, type WorkerRegistry } from './worker-registry.js';
 
@@ -41,6 +43,8 @@ export interface WorkerOptions {
   workers?: WorkerRegistry;
   /** The registry heartbeat period (default 10 s). */
   registryBeatMs?: number;
+  /** The app's locks, for job middleware (`rateLimited`, `withoutOverlapping`). */
+  locks?: LockManager;
 }
 
 /** What a worker did, returned when it stops. */
@@ -51,9 +55,17 @@ export interface WorkerSummary {
   /** Attempts abandoned because another worker took the job (lease lost). */
   lost: number;
   released: number;
+  /** Attempts job middleware gave back to run later (rate limit reached, lock held). */
+  delayed: number;
 }
 
-type OptionalOptions = 'maxJobs' | 'maxTimeMs' | 'heartbeatMs' | 'workers' | 'registryBeatMs';
+type OptionalOptions =
+  | 'maxJobs'
+  | 'maxTimeMs'
+  | 'heartbeatMs'
+  | 'workers'
+  | 'registryBeatMs'
+  | 'locks';
 
 interface Running {
   readonly job: ClaimedJob;
@@ -82,7 +94,14 @@ export class Worker {
   readonly #o: Required<Omit<WorkerOptions, OptionalOptions>> &
     Pick<WorkerOptions, OptionalOptions>;
   readonly #running = new Map<string, Running>();
-  readonly #summary: WorkerSummary = { processed: 0, failed: 0, retried: 0, lost: 0, released: 0 };
+  readonly #summary: WorkerSummary = {
+    processed: 0,
+    failed: 0,
+    retried: 0,
+    lost: 0,
+    released: 0,
+    delayed: 0,
+  };
   readonly #stopping = new AbortController();
   /** Resolves on stop(); one listener for the worker's life, not one per wait. */
   readonly #stopped = aborted(this.#stopping.signal);
@@ -277,6 +296,10 @@ export class Worker {
     let timeout: NodeJS.Timeout | undefined;
     /** The handler succeeded: an error from here on is about recording it, not the job. */
     let succeeded = false;
+    /** Set when job middleware released the job instead of running it: when it is due again. */
+    let releaseAt: number | undefined;
+    /** The handler (past every middleware) started: release() is too late from then on. */
+    let started = false;
     try {
       const instance = this.#instantiate(job);
       const ctx: JobContext = {
@@ -301,22 +324,58 @@ export class Worker {
         controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {
           once: true,
         });
-        const type = instance.constructor as { options?: { transactional?: boolean } };
+        const type = instance.constructor as {
+          options?: { transactional?: boolean };
+          middleware?: readonly JobMiddleware[];
+        };
         const work = async () => {
           await instance.handle(ctx);
         };
-        const attempt =
+        const handle = () =>
           type.options?.transactional && driver.completeWithin
             ? driver.completeWithin(job, work).then(({ completed }) => {
                 if (!completed) run.lost = true;
               })
             : work();
+        // Job middleware wraps the handler and, for a transactional job, its transaction
+        // too: a middleware's waits (locks) never hold a database transaction open.
+        const middleware = type.middleware ?? [];
+        const attempt =
+          middleware.length === 0
+            ? handle()
+            : composeJobMiddleware(
+                middleware,
+                {
+                  job: instance,
+                  context: ctx,
+                  payload: job.payload,
+                  locks: this.#o.locks,
+                  now: this.#o.now,
+                  release: (delay) => {
+                    if (started) throw new Error('job middleware: release() after next()');
+                    releaseAt = this.#o.now() + Math.ceil(durationMs(delay));
+                  },
+                },
+                async () => {
+                  if (releaseAt !== undefined)
+                    throw new Error('job middleware: next() after release()');
+                  started = true;
+                  await handle();
+                },
+              );
         attempt.then(resolve, reject);
       });
       await handled;
       succeeded = true;
       if (run.lost) {
         this.#summary.lost++;
+        return;
+      }
+      if (releaseAt !== undefined && !started) {
+        // Given back by middleware before it ran: uncounted, due again at releaseAt.
+        if (await driver.release(job, releaseAt)) this.#summary.delayed++;
+        else this.#summary.lost++;
+        logger.debug({ availableAt: new Date(releaseAt).toISOString() }, 'queue: job released');
         return;
       }
       if (type(instance).transactional !== true || !driver.completeWithin) {

@@ -1,4 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { isDeadlock } from '../../db/deadlock.js';
 import type { Connection } from '../../db/index.js';
 import { E_LOCK_CONFIG_INVALID } from '../errors.js';
 import type { LockDuration } from '../lock.js';
@@ -93,6 +94,29 @@ export class DatabaseLockStore implements LockStore {
     // A new row starts above the fence floor, read with a shared lock (see prune): MySQL
     // refuses a subquery on the target table in VALUES, so the floor comes through a
     // derived table, and the columns are qualified because the SELECT has its own.
+    // Two first acquisitions of different names at the same moment can deadlock on the
+    // floor row's shared lock and the insert's gap locks; the victim's statement is rolled
+    // back whole, so it is simply run again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#mysqlUpsert(name, owner, ttlMs);
+        break;
+      } catch (error) {
+        if (attempt >= 5 || !isDeadlock(error)) throw error;
+      }
+    }
+    // No RETURNING there: owner tokens are unique, so the row names us only if we won.
+    // (If our lease already expired and was taken in between, we correctly see a loss.)
+    const result = await sql<{ owner: string; fencing: number | string }>`
+      SELECT owner, fencing FROM ${t} WHERE name = ${name}`.execute(this.#db);
+    const row = result.rows[0];
+    return row && row.owner === owner ? Number(row.fencing) : null;
+  }
+
+  /** The MySQL/MariaDB acquire statement (see acquire). */
+  async #mysqlUpsert(name: string, owner: string, ttlMs: number): Promise<void> {
+    const t = this.#table;
+    const now = this.#now;
     await sql`
       INSERT INTO ${t} (name, owner, fencing, expires_at)
       SELECT ${name}, ${owner}, COALESCE(MAX(f.fencing), 0) + 1, ${now} + ${ttlMs}
@@ -103,12 +127,6 @@ export class DatabaseLockStore implements LockStore {
         expires_at = IF(${t}.expires_at <= ${now}, ${now} + ${ttlMs}, ${t}.expires_at)`.execute(
       this.#db,
     );
-    // No RETURNING there: owner tokens are unique, so the row names us only if we won.
-    // (If our lease already expired and was taken in between, we correctly see a loss.)
-    const result = await sql<{ owner: string; fencing: number | string }>`
-      SELECT owner, fencing FROM ${t} WHERE name = ${name}`.execute(this.#db);
-    const row = result.rows[0];
-    return row && row.owner === owner ? Number(row.fencing) : null;
   }
 
   async release(name: string, owner: string): Promise<boolean> {

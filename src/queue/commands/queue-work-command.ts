@@ -1,5 +1,6 @@
 import type { Application } from '../../kernel/index.js';
 import { defineCommand, installSignalHandlers } from '../../kernel/index.js';
+import { runAutoscaler, superviseChild } from '../autoscaler.js';
 import { durationMs } from '../backoff.js';
 
 function positive(value: unknown, name: string): number | undefined {
@@ -28,6 +29,14 @@ export const queueWorkCommand = defineCommand<Application>({
     { flags: '--max-jobs <n>', description: 'stop after this many jobs' },
     { flags: '--max-time <duration>', description: 'stop claiming after this long' },
     { flags: '--stop-when-empty', description: 'stop once no job is left' },
+    {
+      flags: '--autoscale <min,max>',
+      description: 'supervise min to max worker processes, scaled by backlog (1 ≤ min ≤ max ≤ 64)',
+    },
+    { flags: '--scale-backlog <n>', description: 'with --autoscale: ready jobs per worker (10)' },
+    { flags: '--scale-age <duration>', description: 'with --autoscale: oldest job age (30s)' },
+    { flags: '--scale-cooldown <duration>', description: 'with --autoscale: idle time (60s)' },
+    { flags: '--scale-interval <duration>', description: 'with --autoscale: poll every (3s)' },
   ],
   json: true,
   async handle({ app, options, ui }) {
@@ -49,6 +58,7 @@ export const queueWorkCommand = defineCommand<Application>({
       .split(',')
       .map((q) => q.trim())
       .filter(Boolean);
+    if (options.autoscale !== undefined) return runAutoscaler({ app, options, ui, queues });
     const worker = await queue.worker({
       queues,
       ...(options.connection !== undefined ? { connection: String(options.connection) } : {}),
@@ -58,7 +68,11 @@ export const queueWorkCommand = defineCommand<Application>({
       ...(options.maxTime !== undefined ? { maxTimeMs: durationMs(String(options.maxTime)) } : {}),
       stopWhenEmpty: options.stopWhenEmpty === true,
     });
+    // Supervised by --autoscale: the supervisor relays Ctrl+C (sent to the whole process
+    // group) as its stop message, so SIGINT here would count twice and force the exit.
+    const supervised = superviseChild(() => worker.stop());
     const remove = installSignalHandlers({
+      ...(supervised.active ? { signals: ['SIGTERM' as const] } : {}),
       shutdown: async () => {
         ui.info('stopping: finishing running jobs (a second signal forces the exit)');
         worker.stop();
@@ -76,11 +90,13 @@ export const queueWorkCommand = defineCommand<Application>({
         ui.success(
           `processed ${summary.processed}, failed ${summary.failed}, retried ${summary.retried}` +
             (summary.released ? `, released ${summary.released}` : '') +
+            (summary.delayed ? `, put back ${summary.delayed} (middleware)` : '') +
             (summary.lost ? `, lost ${summary.lost} (lease taken by another worker)` : ''),
         ),
       );
     } finally {
       remove();
+      supervised.remove();
     }
     return 0;
   },

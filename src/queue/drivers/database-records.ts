@@ -1,5 +1,9 @@
 import type { BatchRecord, ClaimedJob, FailedJob, JobRecord } from '../driver.js';
-import { E_QUEUE_INVALID_ARGUMENT, E_QUEUE_INVALID_JOB } from '../errors.js';
+import {
+  E_QUEUE_INVALID_ARGUMENT,
+  E_QUEUE_INVALID_JOB,
+  E_QUEUE_MALFORMED_PAYLOAD,
+} from '../errors.js';
 
 /**
  * Rows of the queue tables and their conversion to and from the driver contract's records,
@@ -113,10 +117,67 @@ export function recordToRow(record: JobRecord, fence = 0): JobRow {
   };
 }
 
+/**
+ * A JSON column of a `jobs` row, parsed and shape-checked. Keel writes these columns, so a
+ * bad one was edited by hand or by another program: E_QUEUE_MALFORMED_PAYLOAD names the
+ * column, and the driver fails that job instead of throwing out of a committed claim.
+ */
+function jsonColumn<T>(
+  row: JobRow,
+  column: 'backoff' | 'meta' | 'chain',
+  text: string,
+  shape: string,
+  check: (value: unknown) => boolean,
+): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new E_QUEUE_MALFORMED_PAYLOAD(
+      row.name,
+      `its ${column} column is not valid JSON (${(error as Error).message})`,
+    );
+  }
+  if (!check(value))
+    throw new E_QUEUE_MALFORMED_PAYLOAD(row.name, `its ${column} column is not ${shape}`);
+  return value as T;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+const readBackoff = (row: JobRow) =>
+  jsonColumn<{ ms: number[]; exponential: boolean }>(
+    row,
+    'backoff',
+    row.backoff,
+    '{ ms: number[], exponential: boolean }',
+    (v) =>
+      isObject(v) &&
+      Array.isArray(v.ms) &&
+      v.ms.every((ms) => Number.isSafeInteger(ms) && ms >= 0) &&
+      typeof v.exponential === 'boolean',
+  );
+
+const readChain = (row: JobRow): JobRecord[] | undefined =>
+  row.chain === null
+    ? undefined
+    : jsonColumn<JobRecord[]>(row, 'chain', row.chain, 'a list of job records', Array.isArray);
+
+const readMeta = (row: JobRow) =>
+  jsonColumn<Record<string, string>>(
+    row,
+    'meta',
+    row.meta,
+    'an object of strings',
+    (v) => isObject(v) && Object.values(v).every((s) => typeof s === 'string'),
+  );
+
 export function rowToRecord(raw: JobRow): JobRecord {
   const row = decodeRow(raw);
-  const backoff = JSON.parse(row.backoff) as { ms: number[]; exponential: boolean };
-  const chain = row.chain === null ? undefined : (JSON.parse(row.chain) as JobRecord[]);
+  const backoff = readBackoff(row);
+  const chain = readChain(row);
+  const meta = readMeta(row);
   const uniqueUntil = row.unique_until === null ? undefined : num(row.unique_until);
   return {
     id: row.id,
@@ -136,7 +197,7 @@ export function rowToRecord(raw: JobRow): JobRecord {
     ...(chain === undefined ? {} : { chain }),
     ...(row.parent_id === null ? {} : { parentId: row.parent_id }),
     pendingChildren: num(row.pending_children),
-    meta: JSON.parse(row.meta) as Record<string, string>,
+    meta,
     createdAt: num(row.created_at),
   };
 }
@@ -152,21 +213,34 @@ export function rowToClaimed(raw: JobRow): ClaimedJob {
   };
 }
 
-/** The `failed_jobs` row of a job that failed for good. */
+/**
+ * The `failed_jobs` row of a job that failed for good. A row with an unreadable JSON column
+ * (see {@link jsonColumn}) still gets one, readable: each unreadable column is dropped (no
+ * backoff, no chain, empty meta), the readable ones kept.
+ */
 export function failedRow(raw: JobRow, id: string, error: string, failedAt: number): FailedRow {
   const row = decodeRow(raw);
-  const record = rowToRecord(row);
+  const readable = <T>(read: () => T, fallback: T): T => {
+    try {
+      return read();
+    } catch {
+      return fallback;
+    }
+  };
+  const backoff = readable(() => readBackoff(row), { ms: [0], exponential: false });
+  const chain = readable(() => readChain(row), undefined);
+  const meta = readable(() => readMeta(row), undefined);
   const extra: FailedExtra = {
-    priority: record.priority,
-    maxAttempts: record.maxAttempts,
-    retryUntil: record.retryUntil,
-    timeoutMs: record.timeoutMs,
-    backoffMs: [...record.backoffMs],
-    backoffExponential: record.backoffExponential,
-    ...(record.batchId === undefined ? {} : { batchId: record.batchId }),
-    ...(record.chain === undefined ? {} : { chain: [...record.chain] }),
-    ...(record.parentId === undefined ? {} : { parentId: record.parentId }),
-    createdAt: record.createdAt,
+    priority: num(row.priority),
+    maxAttempts: num(row.max_attempts),
+    retryUntil: num(row.retry_until),
+    timeoutMs: num(row.timeout_ms),
+    backoffMs: [...backoff.ms],
+    backoffExponential: backoff.exponential,
+    ...(row.batch_id === null ? {} : { batchId: row.batch_id }),
+    ...(chain === undefined ? {} : { chain: [...chain] }),
+    ...(row.parent_id === null ? {} : { parentId: row.parent_id }),
+    createdAt: num(row.created_at),
     fence: num(row.fence),
   };
   return {
@@ -178,7 +252,7 @@ export function failedRow(raw: JobRow, id: string, error: string, failedAt: numb
     attempts: num(row.attempt),
     error,
     failed_at: failedAt,
-    meta: row.meta,
+    meta: meta === undefined ? '{}' : row.meta,
     record: JSON.stringify(extra),
   };
 }

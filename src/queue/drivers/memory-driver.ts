@@ -239,12 +239,20 @@ export class MemoryQueueDriver implements QueueDriver {
     return true;
   }
 
-  async release(lease: JobLease): Promise<boolean> {
+  async release(lease: JobLease, availableAt?: number): Promise<boolean> {
+    if (availableAt !== undefined)
+      assertArgument(
+        Number.isSafeInteger(availableAt) && availableAt >= 0,
+        'availableAt',
+        'epoch milliseconds',
+        availableAt,
+      );
     const slot = this.#held(lease);
     if (slot === undefined) return false;
     slot.attempt = Math.max(0, slot.attempt - 1);
     slot.leaseUntil = 0;
     slot.workerId = '';
+    if (availableAt !== undefined) slot.availableAt = availableAt;
     this.#wake();
     return true;
   }

@@ -61,6 +61,8 @@ describe('RedisQueueDriver', () => {
         'holds delayed jobs until their time, and counts them as delayed': virtualClock,
         'retries at the given time keeping the attempt count, and releases without counting one':
           virtualClock,
+        'releases with a delay: not claimable before that time, the attempt not counted':
+          virtualClock,
         'drops a unique job while another with its key is queued or running, until uniqueUntil':
           virtualClock,
         'stores a batch of records all or none': noBatches,

@@ -1,5 +1,7 @@
 import type { Job as BullJob, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+// Types only: ioredis (like BullMQ) is imported in connect(), so a bundled app without a
+// redis queue never needs it installed.
+import type { Redis } from 'ioredis';
 import { closeRedisClient } from '../../support/redis-client.js';
 import type {
   BatchRecord,
@@ -77,6 +79,7 @@ export class RedisQueueDriver implements QueueDriver {
   /** Load BullMQ (only now: apps without a redis queue never do) and connect. */
   static async connect(options: RedisQueueDriverOptions = {}): Promise<RedisQueueDriver> {
     const bull = await import('bullmq');
+    const { Redis } = await import('ioredis');
     // maxRetriesPerRequest null: BullMQ's blocking calls wait out a Redis restart.
     const client = new Redis(options.url ?? 'redis://127.0.0.1:6379', {
       maxRetriesPerRequest: null,
@@ -235,12 +238,22 @@ export class RedisQueueDriver implements QueueDriver {
     return done;
   }
 
-  async release(lease: JobLease): Promise<boolean> {
+  async release(lease: JobLease, availableAt?: number): Promise<boolean> {
+    if (availableAt !== undefined)
+      assertArgument(
+        Number.isSafeInteger(availableAt) && availableAt >= 0,
+        'availableAt',
+        'epoch milliseconds',
+        availableAt,
+      );
     const job = await this.#job(lease);
     if (job === undefined || !(await this.#holds(job, lease))) return false;
     await job.updateData({ ...job.data, released: (job.data.released ?? 0) + 1 });
+    const delay = availableAt === undefined ? 0 : Math.max(0, availableAt - this.#now());
     const done = await this.#fenced(async () => {
-      await job.moveToWait(tokenOf(lease.fence));
+      // Delayed (job middleware): BullMQ's delayed set; `released` keeps the attempt uncounted.
+      if (delay > 0) await job.moveToDelayed(Date.now() + delay, tokenOf(lease.fence));
+      else await job.moveToWait(tokenOf(lease.fence));
       return true;
     });
     if (done) {
