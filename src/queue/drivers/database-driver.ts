@@ -20,6 +20,9 @@ import { PgJobListener } from './database-listener.js';
 import {
   assertArgument,
   assertBatch,
+  assertClaim,
+  assertLease,
+  assertQueues,
   assertRecord,
   type BatchRow,
   batchCallbacks,
@@ -212,20 +215,7 @@ export class DatabaseQueueDriver implements QueueDriver {
     workerId: string,
     leaseMs: number,
   ): Promise<ClaimedJob[]> {
-    assertQueues(queues);
-    assertArgument(
-      Number.isInteger(limit) && limit >= 1 && limit <= 1000,
-      'limit',
-      'an integer from 1 to 1000',
-      limit,
-    );
-    assertArgument(
-      typeof workerId === 'string' && workerId.length > 0 && workerId.length <= 255,
-      'workerId',
-      'a non-empty string of at most 255 characters',
-      workerId,
-    );
-    assertLease(leaseMs);
+    assertClaim(queues, limit, workerId, leaseMs);
     const now = this.#now();
     const order = queueOrder(queues);
     const candidates = sql`SELECT id FROM ${jobs}
@@ -709,28 +699,6 @@ export class DatabaseQueueDriver implements QueueDriver {
     await this.#listener?.close();
     this.#listener = undefined;
   }
-}
-
-function assertQueues(queues: readonly string[]): void {
-  assertArgument(
-    Array.isArray(queues) &&
-      queues.length > 0 &&
-      queues.every(
-        (q) => typeof q === 'string' && q.length > 0 && q.length <= 255 && !q.includes('\0'),
-      ),
-    'queues',
-    'a non-empty list of queue names (1 to 255 characters, no NUL)',
-    queues,
-  );
-}
-
-function assertLease(leaseMs: number): void {
-  assertArgument(
-    Number.isSafeInteger(leaseMs) && leaseMs >= 1,
-    'leaseMs',
-    'a positive whole number of milliseconds',
-    leaseMs,
-  );
 }
 
 function assertLeaseArg(lease: JobLease): void {

@@ -432,3 +432,50 @@ export function assertBatch(batch: BatchRecord): void {
 export function assertArgument(ok: boolean, name: string, expected: string, value: unknown): void {
   if (!ok) throw new E_QUEUE_INVALID_ARGUMENT(name, expected, String(value).slice(0, 80));
 }
+
+/** The queues a claim names: a non-empty list of names of 1 to 255 characters, no NUL. */
+export function assertQueues(queues: readonly string[]): void {
+  assertArgument(
+    Array.isArray(queues) &&
+      queues.length > 0 &&
+      queues.every(
+        (q) => typeof q === 'string' && q.length > 0 && q.length <= 255 && !q.includes('\0'),
+      ),
+    'queues',
+    'a non-empty list of queue names (1 to 255 characters, no NUL)',
+    queues,
+  );
+}
+
+/** A lease length: a positive whole number of milliseconds. */
+export function assertLease(leaseMs: number): void {
+  assertArgument(
+    Number.isSafeInteger(leaseMs) && leaseMs >= 1,
+    'leaseMs',
+    'a positive whole number of milliseconds',
+    leaseMs,
+  );
+}
+
+/** Every argument of `QueueDriver.claim`, checked the same way by every driver. */
+export function assertClaim(
+  queues: readonly string[],
+  limit: number,
+  workerId: string,
+  leaseMs: number,
+): void {
+  assertQueues(queues);
+  assertArgument(
+    Number.isInteger(limit) && limit >= 1 && limit <= 1000,
+    'limit',
+    'an integer from 1 to 1000',
+    limit,
+  );
+  assertArgument(
+    typeof workerId === 'string' && workerId.length > 0 && workerId.length <= 255,
+    'workerId',
+    'a non-empty string of at most 255 characters',
+    workerId,
+  );
+  assertLease(leaseMs);
+}

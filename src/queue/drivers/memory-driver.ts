@@ -8,7 +8,15 @@ import type {
   QueueDriver,
   QueueStats,
 } from '../driver.js';
-import { assertArgument, assertBatch, assertRecord, batchCallbacks } from './database-records.js';
+import {
+  assertArgument,
+  assertBatch,
+  assertClaim,
+  assertLease,
+  assertQueues,
+  assertRecord,
+  batchCallbacks,
+} from './database-records.js';
 
 interface Slot {
   record: JobRecord;
@@ -124,20 +132,7 @@ export class MemoryQueueDriver implements QueueDriver {
     workerId: string,
     leaseMs: number,
   ): Promise<ClaimedJob[]> {
-    assertQueues(queues);
-    assertArgument(
-      Number.isInteger(limit) && limit >= 1 && limit <= 1000,
-      'limit',
-      'an integer from 1 to 1000',
-      limit,
-    );
-    assertArgument(
-      typeof workerId === 'string' && workerId.length > 0 && workerId.length <= 255,
-      'workerId',
-      'a non-empty string of at most 255 characters',
-      workerId,
-    );
-    assertLease(leaseMs);
+    assertClaim(queues, limit, workerId, leaseMs);
     const now = this.#now();
     const candidates = [...this.#jobs.values()].filter(
       (s) => queues.includes(s.record.queue) && claimable(s, now),
@@ -498,26 +493,4 @@ function claimable(slot: Slot, now: number): boolean {
   return slot.leaseUntil === 0
     ? slot.availableAt <= now && slot.pendingChildren === 0
     : slot.leaseUntil <= now;
-}
-
-function assertQueues(queues: readonly string[]): void {
-  assertArgument(
-    Array.isArray(queues) &&
-      queues.length > 0 &&
-      queues.every(
-        (q) => typeof q === 'string' && q.length > 0 && q.length <= 255 && !q.includes('\0'),
-      ),
-    'queues',
-    'a non-empty list of queue names (1 to 255 characters, no NUL)',
-    queues,
-  );
-}
-
-function assertLease(leaseMs: number): void {
-  assertArgument(
-    Number.isSafeInteger(leaseMs) && leaseMs >= 1,
-    'leaseMs',
-    'a positive whole number of milliseconds',
-    leaseMs,
-  );
 }

@@ -13,7 +13,7 @@ import type {
   QueueStats,
 } from '../driver.js';
 import { E_QUEUE_INVALID_JOB } from '../errors.js';
-import { assertArgument, assertRecord } from './database-records.js';
+import { assertArgument, assertClaim, assertLease, assertRecord } from './database-records.js';
 import {
   bullName,
   bullPriority,
@@ -156,12 +156,7 @@ export class RedisQueueDriver implements QueueDriver {
     workerId: string,
     leaseMs: number,
   ): Promise<ClaimedJob[]> {
-    assertArgument(queues.length > 0, 'queues', 'at least one queue', queues);
-    for (const q of queues)
-      assertArgument(typeof q === 'string' && q !== '' && !q.includes('\0'), 'queue', 'a name', q);
-    assertArgument(Number.isSafeInteger(limit) && limit > 0, 'limit', 'a positive integer', limit);
-    assertArgument(typeof workerId === 'string' && workerId !== '', 'workerId', 'an id', workerId);
-    assertArgument(Number.isSafeInteger(leaseMs) && leaseMs > 0, 'leaseMs', 'ms > 0', leaseMs);
+    assertClaim(queues, limit, workerId, leaseMs);
     // One counter step per possible claim: fences keep rising across every process.
     const last = await this.#client.incrby(this.#keys.fence, limit);
     let fence = last - limit;
@@ -189,7 +184,7 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async heartbeat(lease: JobLease, leaseMs: number): Promise<boolean> {
-    assertArgument(Number.isSafeInteger(leaseMs) && leaseMs > 0, 'leaseMs', 'ms > 0', leaseMs);
+    assertLease(leaseMs);
     const job = await this.#job(lease);
     if (job === undefined) return false;
     return this.#fenced(async () => (await job.extendLock(tokenOf(lease.fence), leaseMs)) > 0);
