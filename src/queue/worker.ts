@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../kernel/logger.js';
 import type { LockManager } from '../locks/index.js';
+import { abortableWait } from '../support/abortable-wait.js';
 import { backoffDelay, durationMs } from './backoff.js';
 import { BATCH_META_KEY, Batch } from './batch.js';
 import type { ClaimedJob, QueueDriver } from './driver.js';
@@ -239,15 +240,7 @@ export class Worker {
   #idle(signal: AbortSignal): Promise<void> {
     const driver = this.#o.driver;
     if (driver.waitForJobs) return driver.waitForJobs(this.#o.queues, this.#o.sleepMs, signal);
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#o.sleepMs);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return abortableWait(this.#o.sleepMs, signal);
   }
 
   #start(job: ClaimedJob): void {

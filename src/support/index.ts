@@ -1,3 +1,4 @@
+export { abortableWait } from './abortable-wait.js';
 export { type DeprecationOptions, deprecate, resetDeprecations } from './deprecation.js';
 export { E_INVALID_DURATION, parseDuration } from './duration.js';
 export { defineError, isKeelError, KeelError, type KeelErrorClass } from './keel-error.js';

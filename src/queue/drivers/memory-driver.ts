@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { abortableWait } from '../../support/abortable-wait.js';
 import type {
   BatchRecord,
   ClaimedJob,
@@ -254,17 +255,9 @@ export class MemoryQueueDriver implements QueueDriver {
 
   waitForJobs(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void> {
     assertQueues(queues);
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, maxWaitMs);
-      this.#waiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
+    return abortableWait(maxWaitMs, signal, (wake) => {
+      this.#waiters.add(wake);
+      return () => this.#waiters.delete(wake);
     });
   }
 

@@ -2,6 +2,7 @@ import type { Job as BullJob, Queue, Worker } from 'bullmq';
 // Types only: ioredis (like BullMQ) is imported in connect(), so a bundled app without a
 // redis queue never needs it installed.
 import type { Redis } from 'ioredis';
+import { abortableWait } from '../../support/abortable-wait.js';
 import { closeRedisClient } from '../../support/redis-client.js';
 import type {
   BatchRecord,
@@ -274,16 +275,9 @@ export class RedisQueueDriver implements QueueDriver {
     }
     await this.#subscribed;
     if (signal.aborted) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#waiters.delete(done);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, maxWaitMs);
-      this.#waiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
+    await abortableWait(maxWaitMs, signal, (wake) => {
+      this.#waiters.add(wake);
+      return () => this.#waiters.delete(wake);
     });
   }
 

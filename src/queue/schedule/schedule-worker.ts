@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Logger } from '../../kernel/logger.js';
+import { abortableWait } from '../../support/abortable-wait.js';
 import { MINUTE_MS, startOfMinute } from './cron-expression.js';
 import type { Scheduler, TaskRunResult } from './scheduler.js';
 
@@ -17,16 +18,7 @@ export interface ScheduleWorkerOptions {
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 function sleepUntilAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+  return abortableWait(ms, signal);
 }
 
 /**
