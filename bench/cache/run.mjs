@@ -17,7 +17,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliTools } from '../lib/common.mjs';
 import { checkGoals, fmt, fmtRatio, summarise, toMarkdown, versions } from './lib/report.mjs';
+
+const { fail, positiveInt, pickList } = cliTools('bench/cache');
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -68,29 +71,6 @@ const USAGE = `Usage: node bench/cache/run.mjs [options]
   --out DIR          results folder (default bench/cache/results)
   --help`;
 
-function fail(message) {
-  console.error(`bench/cache: ${message}`);
-  process.exit(1);
-}
-
-function positiveInt(name, text) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer, got "${text}"`);
-  return n;
-}
-
-function pickList(name, text, known) {
-  if (text === undefined) return known;
-  const wanted = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const item of wanted) {
-    if (!known.includes(item)) fail(`unknown ${name} "${item}"; known: ${known.join(', ')}`);
-  }
-  return known.filter((k) => wanted.includes(k));
-}
-
 function parseOptions(argv) {
   const { values } = parseArgs({
     args: argv,
@@ -127,8 +107,9 @@ function parseOptions(argv) {
       'case',
       values.cases,
       CASES.map((c) => c.id),
+      { knownOrder: true },
     ).map((id) => CASES.find((c) => c.id === id)),
-    peers: pickList('peer', values.peers, PEERS),
+    peers: pickList('peer', values.peers, PEERS, { knownOrder: true }),
     redisUrl: values['redis-url'],
     build: values.build,
     pin: !values['no-pin'],

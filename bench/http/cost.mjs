@@ -12,10 +12,13 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliTools } from '../lib/common.mjs';
 import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
 import { machineInfo, median, peerVersions } from './lib/report.mjs';
 import { freePort, killAll, startServer, stopServer, waitPortFree } from './lib/server-process.mjs';
 import { listPeers, verifyPeer } from './verify.mjs';
+
+const { fail, positiveInt, pickList } = cliTools('bench/http cost');
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 const ORDER = ['keel', 'fastify', 'express', 'hono', 'nestjs', 'node-http'];
@@ -30,28 +33,6 @@ const USAGE = `Usage: node bench/http/cost.mjs [options]
   --routes a,b       routes (default: ${ROUTES.map((r) => r.id).join(', ')})
   --out DIR          results folder (default bench/http/results)
   --help`;
-
-function fail(message) {
-  console.error(`bench/http cost: ${message}`);
-  process.exit(1);
-}
-
-function positiveInt(name, text) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer, got "${text}"`);
-  return n;
-}
-
-function pickList(name, text, known) {
-  if (text === undefined) return known;
-  const wanted = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const item of wanted)
-    if (!known.includes(item)) fail(`unknown ${name} "${item}"; known: ${known.join(', ')}`);
-  return wanted;
-}
 
 function parseOptions(argv) {
   const { values } = parseArgs({

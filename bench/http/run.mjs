@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliTools } from '../lib/common.mjs';
 import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
 import { machineInfo, peerVersions, summarise, toMarkdown } from './lib/report.mjs';
 import {
@@ -21,6 +22,8 @@ import {
   waitPortFree,
 } from './lib/server-process.mjs';
 import { listPeers, verifyPeer } from './verify.mjs';
+
+const { fail, positiveInt, pickList } = cliTools('bench/http');
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,29 +46,6 @@ const USAGE = `Usage: node bench/http/run.mjs [options]
   --load-cpu N       CPU for the load generator (default 1)
   --out DIR          results folder (default bench/http/results)
   --help`;
-
-function fail(message) {
-  console.error(`bench/http: ${message}`);
-  process.exit(1);
-}
-
-function positiveInt(name, text) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer, got "${text}"`);
-  return n;
-}
-
-function pickList(name, text, known) {
-  if (text === undefined) return known;
-  const wanted = text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const item of wanted) {
-    if (!known.includes(item)) fail(`unknown ${name} "${item}"; known: ${known.join(', ')}`);
-  }
-  return wanted;
-}
 
 function parseOptions(argv) {
   const { values } = parseArgs({

@@ -25,7 +25,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cliTools } from '../lib/common.mjs';
 import { checkGoals, fmt, summarise, toMarkdown, versions } from './lib/report.mjs';
+
+const { fail, positiveInt } = cliTools('bench/queue');
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -59,17 +62,6 @@ const USAGE = `Usage: node bench/queue/run.mjs [options]
   --out DIR           results folder (default bench/queue/results)
   --profile DIR       write a CPU profile of each worker process there (node --cpu-prof)
   --help`;
-
-function fail(message) {
-  console.error(`bench/queue: ${message}`);
-  process.exit(1);
-}
-
-function positiveInt(name, text) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer, got "${text}"`);
-  return n;
-}
 
 const { values } = parseArgs({
   options: {

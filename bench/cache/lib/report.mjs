@@ -1,9 +1,9 @@
-// Turning rounds of samples into the published numbers: medians, Keel ÷ peer ratios per
-// round with their min–max, the issue's goals, versions, and the Markdown report.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { git, installedVersion, median } from '../../lib/common.mjs';
+
+export { median };
 
 const HERE = fileURLToPath(new URL('../', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -16,12 +16,6 @@ export const GOALS = {
   'tiered-get': { ratio: 1 },
   'redis-get-c50': { ratio: 1 },
 };
-
-export function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** Per peer: median ops/s with min–max, and Keel ÷ peer per round (median, min–max). */
 export function summarise(samples) {
@@ -43,23 +37,6 @@ export function summarise(samples) {
   return rows;
 }
 
-function installedVersion(pkg, base = HERE) {
-  const file = join(base, 'node_modules', pkg, 'package.json');
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).version : 'missing';
-}
-
-function git(args) {
-  try {
-    return execFileSync('git', args, {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
-
 export function versions(peers) {
   const out = {};
   for (const peer of peers) {
@@ -70,10 +47,10 @@ export function versions(peers) {
       const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
       out.keel = `${version} @ ${git(['rev-parse', '--short', 'HEAD'])}${dirty}, ioredis ${installedVersion('ioredis', ROOT)}`;
     } else if (peer === 'bentocache') {
-      out.bentocache = `bentocache ${installedVersion('bentocache')}, ioredis ${installedVersion('ioredis')}`;
+      out.bentocache = `bentocache ${installedVersion('bentocache', HERE)}, ioredis ${installedVersion('ioredis', HERE)}`;
     } else {
       out[peer] = ['cache-manager', 'keyv', 'cacheable', '@keyv/redis', '@redis/client']
-        .map((p) => `${p} ${installedVersion(p)}`)
+        .map((p) => `${p} ${installedVersion(p, HERE)}`)
         .join(', ');
     }
   }

@@ -1,20 +1,12 @@
-// Turning rounds of samples into the published numbers: medians, per-round ratios against
-// the baseline (Keel, or raw node:http when Keel was not measured) with their min–max, and
-// the machine they were taken on.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { git, installedVersion, median } from '../../lib/common.mjs';
+
+export { median };
 
 const HTTP_DIR = fileURLToPath(new URL('../', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** Median of a non-empty list (mean of the two middle values for an even count). */
-export function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** The framework each peer runs and its installed version, for the report header. */
 const PEER_PACKAGES = {
@@ -25,23 +17,6 @@ const PEER_PACKAGES = {
   'node-http': [],
   keel: [],
 };
-
-function installedVersion(pkg) {
-  const file = `${HTTP_DIR}node_modules/${pkg}/package.json`;
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).version : 'missing';
-}
-
-function git(args) {
-  try {
-    return execFileSync('git', args, {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** Versions of what was measured: each peer's packages, zod, pino, and Keel's commit. */
 export function peerVersions(servers) {
@@ -56,11 +31,11 @@ export function peerVersions(servers) {
       versions['node-http'] = `node ${process.version}`;
     } else {
       versions[server] = (PEER_PACKAGES[server] ?? [server])
-        .map((p) => `${p} ${installedVersion(p)}`)
+        .map((p) => `${p} ${installedVersion(p, HTTP_DIR)}`)
         .join(', ');
     }
   }
-  versions.shared = ['zod', 'pino'].map((p) => `${p} ${installedVersion(p)}`).join(', ');
+  versions.shared = ['zod', 'pino'].map((p) => `${p} ${installedVersion(p, HTTP_DIR)}`).join(', ');
   return versions;
 }
 

@@ -1,9 +1,9 @@
-// Turning rounds of samples into the published numbers: medians with min–max, Keel ÷ its
-// reference peer per round, the issue's goals, versions, and the Markdown report.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { git, installedVersion, median } from '../../lib/common.mjs';
+
+export { median };
 
 const HERE = fileURLToPath(new URL('../', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -13,12 +13,6 @@ export const REFERENCE = {
   'keel-redis': 'bullmq',
   'keel-postgres': 'graphile-worker',
 };
-
-export function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 function stat(runs, key) {
   const v = runs.map((r) => r[key]);
@@ -45,23 +39,6 @@ export function summarise(samples) {
     });
   }
   return rows;
-}
-
-function installed(pkg, base = HERE) {
-  const file = join(base, 'node_modules', pkg, 'package.json');
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).version : 'missing';
-}
-
-function git(args) {
-  try {
-    return execFileSync('git', args, {
-      cwd: ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 async function serverVersions() {
@@ -98,15 +75,16 @@ export async function versions(peers) {
       ? ' (src/queue has uncommitted changes)'
       : '';
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
-    out.keel = `${version} @ ${git(['rev-parse', '--short', 'HEAD'])}${dirty}; bullmq ${installed('bullmq', ROOT)}, pg ${installed('pg', ROOT)}, better-sqlite3 ${installed('better-sqlite3', ROOT)}, kysely ${installed('kysely', ROOT)}`;
+    out.keel = `${version} @ ${git(['rev-parse', '--short', 'HEAD'])}${dirty}; bullmq ${installedVersion('bullmq', ROOT)}, pg ${installedVersion('pg', ROOT)}, better-sqlite3 ${installedVersion('better-sqlite3', ROOT)}, kysely ${installedVersion('kysely', ROOT)}`;
   }
   if (peers.includes('bullmq'))
-    out.bullmq = `bullmq ${installed('bullmq')}, ioredis ${installed('ioredis')}`;
+    out.bullmq = `bullmq ${installedVersion('bullmq', HERE)}, ioredis ${installedVersion('ioredis', HERE)}`;
   if (peers.includes('graphile-worker'))
     out['graphile-worker'] =
-      `graphile-worker ${installed('graphile-worker')}, pg ${installed('pg')}`;
+      `graphile-worker ${installedVersion('graphile-worker', HERE)}, pg ${installedVersion('pg', HERE)}`;
   if (peers.includes('pg-boss'))
-    out['pg-boss'] = `pg-boss ${installed('pg-boss')}, pg ${installed('pg')}`;
+    out['pg-boss'] =
+      `pg-boss ${installedVersion('pg-boss', HERE)}, pg ${installedVersion('pg', HERE)}`;
   const servers = await serverVersions();
   if (servers.postgres) out['PostgreSQL server'] = servers.postgres;
   if (servers.redis) out['Redis server'] = servers.redis;
