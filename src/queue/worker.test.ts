@@ -141,14 +141,21 @@ describe('worker', () => {
 
   it('stops claiming on stop(), finishing the running jobs', async () => {
     seen.length = 0;
-    const { dispatcher, worker } = setup({ stopWhenEmpty: false });
+    const { dispatcher, driver, worker } = setup({ stopWhenEmpty: false });
     for (let i = 0; i < 5; i++) await dispatcher.dispatch(new Record({ tag: String(i) }));
     const w = worker({ concurrency: 2, maxJobs: 3 });
     expect(await w.run()).toMatchObject({ processed: 3 });
-    const idle = worker();
-    const running = idle.run();
-    idle.stop();
-    expect(await running).toMatchObject({ processed: expect.any(Number) });
+    expect(seen).toHaveLength(3);
+    // Stopped at once: whatever it claimed before seeing the stop it finished (nothing was
+    // abandoned or released), and the rest is still queued for the next worker.
+    const stopped = worker();
+    const running = stopped.run();
+    stopped.stop();
+    const summary = await running;
+    expect(summary).toMatchObject({ failed: 0, lost: 0, released: 0 });
+    const [left] = await driver.stats(['default']);
+    expect(summary.processed + (left?.ready ?? 0)).toBe(2);
+    expect(seen).toHaveLength(3 + summary.processed);
   });
 });
 
