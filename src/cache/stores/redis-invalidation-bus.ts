@@ -107,7 +107,10 @@ export class RedisInvalidationBus implements InvalidationBus {
       ...(options.onError !== undefined ? { onError: options.onError } : {}),
     };
     const pub = await createRedisClient(common);
-    const sub = await createRedisClient(common);
+    // The subscriber keeps its offline queue: on reconnect ioredis re-sends SUBSCRIBE by
+    // itself, and without the queue that command fails as an unhandled rejection inside
+    // ioredis when the stream is not writeable yet.
+    const sub = await createRedisClient({ ...common, options: { enableOfflineQueue: true } });
     const bus = new RedisInvalidationBus(
       pub,
       sub,
