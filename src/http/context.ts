@@ -58,6 +58,8 @@ export class HttpContext extends ResponseBuilder {
   route: CompiledRoute | undefined;
   /** Validated input when the route declares schemas. */
   validated: { params?: unknown; query?: unknown; body?: unknown; headers?: unknown } = NO_INPUT;
+  /** The error this request failed with, once it became a problem response. */
+  failure: unknown;
   #state: Record<string, unknown> | undefined;
   readonly #services: ContextServices;
   #query: QueryObject | undefined;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 // light-my-request is loaded on first use: servers never need it.
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import type { Container } from '../container/index.js';
-import type { Logger } from '../kernel/index.js';
+import { type ExecutionScope, executionContext, type Logger } from '../kernel/index.js';
 import { deepMerge } from '../support/index.js';
 import type { ViewEngine } from '../view/index.js';
 import { type BodyOptions, mustCloseConnection } from './body/index.js';
@@ -10,6 +10,7 @@ import type { HttpClient } from './client/index.js';
 import { type ContextServices, HttpContext } from './context.js';
 import type { ErrorReporterRegistry } from './errors/index.js';
 import { E_METHOD_NOT_ALLOWED, E_ROUTE_NOT_FOUND, toProblem } from './errors/index.js';
+import type { RequestInstrument, RequestOutcome } from './instrument.js';
 import { type CompiledRoute, MiddlewareRegistry } from './pipeline.js';
 import { Router, RouteTable } from './router/index.js';
 import type { RouteRecord } from './types.js';
@@ -46,6 +47,7 @@ export class HttpKernel {
   readonly #reporters: ErrorReporterRegistry | undefined;
   readonly #body: BodyOptions | undefined;
   #table: RouteTable<CompiledRoute> | undefined;
+  #instruments: RequestInstrument[] = [];
 
   readonly #controllerFactory: HttpKernelOptions['controllerFactory'];
 
@@ -104,11 +106,67 @@ export class HttpKernel {
     return this.#table ?? this.build();
   }
 
+  /**
+   * Observe every request (logs, metrics, tracing). With an instrument, each request runs in
+   * its own execution scope, so everything it logs carries its `request_id`.
+   */
+  instrument(instrument: RequestInstrument<never>): this {
+    this.#instruments = [...this.#instruments, instrument as RequestInstrument];
+    return this;
+  }
+
   /** The Node request listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
-    const table = this.#table ?? this.build();
     const ctx = new HttpContext(req, res, this.#services);
     ctx.setHeader('x-request-id', ctx.requestId);
+    if (this.#instruments.length === 0) this.#dispatch(ctx, req, res);
+    else this.#observe(ctx, req, res);
+  };
+
+  // `ctx.res` hands the buffered headers over to Node: the kernel keeps its own `res`.
+  #observe(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): void {
+    const started = performance.now();
+    const instruments = this.#instruments;
+    const scope: ExecutionScope = { request_id: ctx.requestId };
+    executionContext.run(scope, () => {
+      const states = new Array<unknown>(instruments.length);
+      for (let i = 0; i < instruments.length; i++) {
+        const instrument = instruments[i]!;
+        if (instrument.begin === undefined) continue;
+        try {
+          states[i] = instrument.begin(ctx);
+        } catch (error) {
+          this.#instrumentFailed(instrument, error);
+        }
+      }
+      // 'close' comes once per response: after 'finish', or alone when the client went away.
+      res.once('close', () => {
+        const length = res.getHeader('content-length');
+        const outcome: RequestOutcome = {
+          status: res.statusCode,
+          durationMs: performance.now() - started,
+          bytes: ctx.bodyBytes ?? (length === undefined ? undefined : Number(length)),
+          aborted: !res.writableEnded,
+          error: ctx.failure,
+        };
+        for (let i = 0; i < instruments.length; i++) {
+          try {
+            instruments[i]!.end(ctx, states[i], outcome);
+          } catch (error) {
+            this.#instrumentFailed(instruments[i]!, error);
+          }
+        }
+      });
+      this.#dispatch(ctx, req, res);
+    });
+  }
+
+  #instrumentFailed(instrument: RequestInstrument, error: unknown): void {
+    this.#services.logger.error({ err: error }, `request instrument "${instrument.name}" failed`);
+  }
+
+  #dispatch(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): void {
+    const table = this.#table ?? this.build();
     const found = table.lookup(ctx.method, ctx.path, req.headers);
     if (found.kind === 'found') {
       ctx.params = found.params;
@@ -148,7 +206,7 @@ export class HttpKernel {
         ? new E_METHOD_NOT_ALLOWED(ctx.method, ctx.path, found.allow)
         : new E_ROUTE_NOT_FOUND(ctx.method, ctx.path);
     this.#fail(ctx, error);
-  };
+  }
 
   #finish(ctx: HttpContext): void {
     if (!ctx.sent) ctx.noContent();
@@ -189,6 +247,7 @@ export class HttpKernel {
       ...(ctx.route ? { route: ctx.route.record.path } : {}),
     };
     const problem = toProblem(error, request, { debug: this.#debug });
+    ctx.failure = error;
     this.#reporters?.report(error, { ...request, status: problem.status });
     const res = ctx.res;
     if (ctx.sent) {
@@ -200,7 +259,9 @@ export class HttpKernel {
       for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
       res.setHeader('content-type', 'application/problem+json; charset=utf-8');
       if (mustCloseConnection(ctx.req)) res.setHeader('connection', 'close');
-      res.end(JSON.stringify(problem.body));
+      const body = JSON.stringify(problem.body);
+      ctx.bodyBytes = Buffer.byteLength(body);
+      res.end(body);
     }
     if (ctx.hasResources) res.once('close', () => void ctx.dispose());
   }

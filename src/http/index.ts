@@ -16,6 +16,7 @@ export { mountHandler, toWebRequest } from './fetch-adapter.js';
 export { createHttpApp, type HttpApp, type HttpAppOptions } from './http-app.js';
 export { HttpKernel, type HttpKernelOptions } from './http-kernel.js';
 export { HttpProvider, type HttpSettings, type RoutesDefinition } from './http-provider.js';
+export type { RequestInstrument, RequestOutcome } from './instrument.js';
 export {
   type CompiledRoute,
   composeChain,

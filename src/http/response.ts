@@ -67,6 +67,8 @@ export function unsignCookieValue(
 export class ResponseBuilder {
   readonly #res: ServerResponse;
   #status = 200;
+  /** Body bytes written through the builder (undefined when streamed or written directly). */
+  bodyBytes: number | undefined;
   #cookies: string[] | undefined;
   /** Headers not yet on the Node response, by lower-case name. */
   #pending: OutgoingHttpHeaders | undefined;
@@ -215,12 +217,14 @@ export class ResponseBuilder {
     if (contentType !== undefined) headers['content-type'] = contentType;
     // Written before `end()`, the head must carry the length itself (else Node chunks).
     if (status !== 204 && status !== 304 && status >= 200) {
-      headers['content-length'] =
+      const length =
         body === undefined
           ? 0
           : typeof body === 'string'
             ? Buffer.byteLength(body)
             : body.byteLength;
+      headers['content-length'] = length;
+      this.bodyBytes = length;
     }
     res.writeHead(status, headers);
     res.end(body);

@@ -21,6 +21,11 @@ export { type AppDefinition, defineApp } from './define-app.js';
 export * from './env/index.js';
 export * from './errors.js';
 export {
+  type ContextPropagator,
+  type ExecutionScope,
+  executionContext,
+} from './execution-context.js';
+export {
   type HealthCheckOptions,
   type HealthCheckOutcome,
   type HealthCheckRun,

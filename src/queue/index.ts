@@ -44,6 +44,7 @@ export {
   jobNameOf,
   UnrecoverableError,
 } from './job.js';
+export type { JobInstrument, JobOutcome, JobOutcomeStatus } from './job-instrument.js';
 export {
   composeJobMiddleware,
   type JobMiddleware,

@@ -9,6 +9,7 @@ import { JobDispatcher, type PendingDispatch } from './dispatcher.js';
 import type { QueueDriver } from './driver.js';
 import { MemoryQueueDriver } from './drivers/memory-driver.js';
 import type { Job, JobClass } from './job.js';
+import type { JobInstrument } from './job-instrument.js';
 import { JobRegistry } from './job-registry.js';
 import { Worker, type WorkerOptions } from './worker.js';
 import { MemoryWorkerRegistry, type WorkerRegistry } from './worker-registry.js';
@@ -79,6 +80,7 @@ export class QueueManager {
   readonly #options: QueueManagerOptions;
   readonly #drivers = new Map<string, Promise<QueueDriver>>();
   readonly #registries = new Map<string, Promise<WorkerRegistry | undefined>>();
+  #instruments: JobInstrument[] = [];
 
   constructor(options: QueueManagerOptions) {
     this.config = options.config;
@@ -90,6 +92,12 @@ export class QueueManager {
     const connect = this.#options.connection;
     if (connect === undefined) throw new Error('queue: the application has no database');
     return connect(name);
+  }
+
+  /** Observe every attempt of the workers built from now on (job logs, metrics, tracing). */
+  instrument(instrument: JobInstrument<never>): this {
+    this.#instruments = [...this.#instruments, instrument as JobInstrument];
+    return this;
   }
 
   /** Register job classes (modules' jobs/ folders are registered at boot). */
@@ -224,6 +232,7 @@ export class QueueManager {
     const locks = this.#options.locks?.();
     return new Worker({
       driver: await this.driver(connection),
+      ...(this.#instruments.length === 0 ? {} : { instruments: [...this.#instruments] }),
       ...(workers === undefined ? {} : { workers }),
       ...(locks === undefined ? {} : { locks }),
       registry: this.registry,

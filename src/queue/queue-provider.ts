@@ -1,6 +1,6 @@
 import { ServiceProvider } from '../container/index.js';
 import { usesDatabase } from '../db/db-provider.js';
-import type { Application } from '../kernel/index.js';
+import { type Application, executionContext } from '../kernel/index.js';
 import { resolveLazy } from '../modules/define-module.js';
 import { type QueueConfig, resolveQueueConfig } from './config.js';
 import type { JobClass } from './job.js';
@@ -100,6 +100,8 @@ export class QueueProvider extends ServiceProvider<Application> {
       config,
       logger: app.logger,
       connection: (name) => app.make('db').connection(name),
+      // The dispatching request's id and trace context ride along in the job's meta.
+      meta: () => executionContext.capture(),
       // Job middleware (rateLimited, withoutOverlapping) takes its locks from the app.
       locks: () => (app.container.bound('locks') ? app.make('locks') : undefined),
     });

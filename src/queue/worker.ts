@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { executionContext } from '../kernel/execution-context.js';
 import type { Logger } from '../kernel/logger.js';
 import type { LockManager } from '../locks/index.js';
 import { abortableWait } from '../support/abortable-wait.js';
@@ -13,6 +14,7 @@ import {
   E_QUEUE_WORKER_LOST,
 } from './errors.js';
 import { type Job, type JobContext, UnrecoverableError } from './job.js';
+import type { JobInstrument, JobOutcomeStatus } from './job-instrument.js';
 import { composeJobMiddleware, type JobMiddleware } from './job-middleware.js';
 import type { JobRegistry } from './job-registry.js';
 import { DEFAULT_REGISTRY_BEAT_MS, type WorkerRegistry } from './worker-registry.js';
@@ -46,6 +48,8 @@ export interface WorkerOptions {
   registryBeatMs?: number;
   /** The app's locks, for job middleware (`rateLimited`, `withoutOverlapping`). */
   locks?: LockManager;
+  /** Observers of every attempt (job logs, metrics, tracing); each job runs in its own scope. */
+  instruments?: readonly JobInstrument[];
 }
 
 /** What a worker did, returned when it stops. */
@@ -61,6 +65,7 @@ export interface WorkerSummary {
 }
 
 type OptionalOptions =
+  | 'instruments'
   | 'maxJobs'
   | 'maxTimeMs'
   | 'heartbeatMs'
@@ -246,7 +251,12 @@ export class Worker {
   #start(job: ClaimedJob): void {
     const controller = new AbortController();
     const run: Running = { job, controller, lost: false, done: Promise.resolve() };
-    const done = this.#process(run)
+    const instruments = this.#o.instruments;
+    const done = (
+      instruments === undefined || instruments.length === 0
+        ? this.#process(run)
+        : this.#observe(run, instruments)
+    )
       .catch((error: unknown) => {
         // Recording the outcome failed (the database is unreachable: a lost connection, a
         // full disk). The job stays leased and runs again once its lease expires; the
@@ -257,12 +267,54 @@ export class Worker {
           'queue: could not record the job outcome; it runs again once its lease expires',
         );
       })
-      .finally(() => this.#running.delete(job.id));
+      .finally(() => this.#running.delete(job.id))
+      .then(() => undefined);
     (run as { done: Promise<void> }).done = done;
     this.#running.set(job.id, run);
   }
 
-  async #process(run: Running): Promise<void> {
+  /** Run an attempt in its own execution scope, continuing the dispatching request's. */
+  #observe(run: Running, instruments: readonly JobInstrument[]): Promise<JobOutcomeStatus> {
+    const { job } = run;
+    const started = performance.now();
+    const scope = executionContext.restore(job.meta, { job_id: job.id });
+    return executionContext.run(scope, async () => {
+      const states = instruments.map((instrument) => {
+        try {
+          return instrument.begin?.(job);
+        } catch (error) {
+          this.#instrumentFailed(instrument, error);
+          return undefined;
+        }
+      });
+      let status: JobOutcomeStatus = 'lost';
+      let failure: unknown;
+      try {
+        status = await this.#process(run, (error) => {
+          failure = error;
+        });
+        return status;
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        const outcome = { status, durationMs: performance.now() - started, error: failure };
+        instruments.forEach((instrument, index) => {
+          try {
+            instrument.end(job, states[index], outcome);
+          } catch (error) {
+            this.#instrumentFailed(instrument, error);
+          }
+        });
+      }
+    });
+  }
+
+  #instrumentFailed(instrument: JobInstrument, error: unknown): void {
+    this.#o.logger.error({ err: error }, `queue: job instrument "${instrument.name}" failed`);
+  }
+
+  async #process(run: Running, onError?: (error: unknown) => void): Promise<JobOutcomeStatus> {
     const { job, controller } = run;
     const driver = this.#o.driver;
     const logger = this.#o.logger.child({
@@ -362,32 +414,35 @@ export class Worker {
       succeeded = true;
       if (run.lost) {
         this.#summary.lost++;
-        return;
+        return 'lost';
       }
       if (releaseAt !== undefined && !started) {
         // Given back by middleware before it ran: uncounted, due again at releaseAt.
-        if (await driver.release(job, releaseAt)) this.#summary.delayed++;
+        const released = await driver.release(job, releaseAt);
+        if (released) this.#summary.delayed++;
         else this.#summary.lost++;
         logger.debug({ availableAt: new Date(releaseAt).toISOString() }, 'queue: job released');
-        return;
+        return released ? 'delayed' : 'lost';
       }
       if (type(instance).transactional !== true || !driver.completeWithin) {
         if (!(await driver.complete(job))) {
           this.#summary.lost++;
-          return;
+          return 'lost';
         }
       }
       this.#summary.processed++;
+      return 'completed';
     } catch (error) {
+      onError?.(error);
       if (run.lost) {
         this.#summary.lost++;
-        return;
+        return 'lost';
       }
       // complete() threw (connection lost): whether it committed is unknown. Treating it
       // as the job's failure would spend a try, or put a job that did its work in
       // failed_jobs; leave it to its lease instead (at least once: it may run again).
       if (succeeded) throw error;
-      await this.#failed(job, error, logger);
+      return await this.#failed(job, error, logger);
     } finally {
       clearInterval(heartbeat);
       clearTimeout(timeout);
@@ -412,7 +467,7 @@ export class Worker {
     return new type(payload);
   }
 
-  async #failed(job: ClaimedJob, error: unknown, logger: Logger): Promise<void> {
+  async #failed(job: ClaimedJob, error: unknown, logger: Logger): Promise<JobOutcomeStatus> {
     const cause = error instanceof UnrecoverableJobError ? error.cause : error;
     const text = describe(cause);
     const now = this.#o.now();
@@ -423,22 +478,23 @@ export class Worker {
       (job.retryUntil > 0 && now >= job.retryUntil);
     if (!final) {
       const at = now + backoffDelay(job, job.attempt);
-      if (await this.#o.driver.retry(job, at, text)) this.#summary.retried++;
+      const retried = await this.#o.driver.retry(job, at, text);
+      if (retried) this.#summary.retried++;
       else this.#summary.lost++;
       logger.warn(
         { err: cause, retryAt: new Date(at).toISOString() },
         'queue: job failed; retrying',
       );
-      return;
+      return retried ? 'retried' : 'lost';
     }
     if (!(await this.#o.driver.fail(job, text))) {
       this.#summary.lost++;
-      return;
+      return 'lost';
     }
     this.#summary.failed++;
     logger.error({ err: cause }, 'queue: job failed');
     const type = this.#o.registry.get(job.name);
-    if (type === undefined || error instanceof UnrecoverableJobError) return;
+    if (type === undefined || error instanceof UnrecoverableJobError) return 'failed';
     try {
       const instance = new type(JSON.parse(job.payload));
       await instance.failed?.(cause, {
@@ -455,6 +511,7 @@ export class Worker {
     } catch (hookError) {
       logger.error({ err: hookError }, 'queue: the failed() hook threw');
     }
+    return 'failed';
   }
 }
 
