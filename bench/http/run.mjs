@@ -29,7 +29,7 @@ const HERE = fileURLToPath(new URL('./', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KEEL_DIST = `${ROOT}dist/http/index.js`;
 /** Keel first, then the peers; rounds keep this order. */
-const ORDER = ['keel', 'fastify', 'express', 'hono', 'nestjs', 'node-http'];
+const ORDER = ['keel', 'keel-observed', 'fastify', 'express', 'hono', 'nestjs', 'node-http'];
 
 const USAGE = `Usage: node bench/http/run.mjs [options]
 

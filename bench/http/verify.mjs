@@ -155,7 +155,7 @@ async function main() {
   const peers = wanted.length > 0 ? wanted : listPeers();
   let bad = 0;
   for (const name of peers) {
-    if (name === 'keel' && !existsSync(`${HERE}../../dist/http/index.js`)) {
+    if (name.startsWith('keel') && !existsSync(`${HERE}../../dist/http/index.js`)) {
       console.log(
         `- keel: skipped (dist/http/index.js missing; run npm run build at the repo root)`,
       );

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Awaitable } from '../support/index.js';
 import type { CacheEventName, CacheEventPayload } from './cache-events.js';
+import { type CacheCall, type CacheOperation, cacheObserver } from './cache-observer.js';
 import {
   checkKey,
   checkValue,
@@ -87,6 +88,8 @@ const OUTAGE_CODES = new Set([
   'E_DB_CONNECTION_FAILED',
 ]);
 const LOG_EVERY_MS = 10_000;
+/** What an observed `get` asks for instead of the caller's fallback, to tell a miss. */
+const MISSING: unique symbol = Symbol('cache.missing');
 
 /**
  * A cache over one store, with a key prefix: the object `app.make('cache').pool('data')`
@@ -201,6 +204,17 @@ export class Cache {
   get<T = unknown>(key: string): Promise<T | undefined>;
   get<T>(key: string, fallback: T | (() => Awaitable<T>)): Promise<T>;
   get(key: string, fallback?: unknown): Promise<unknown> {
+    if (cacheObserver === undefined) return this.#get(key, fallback);
+    return this.#observe('get', key, (call) =>
+      this.#get(key, MISSING).then((value) => {
+        call.hit = value !== MISSING;
+        if (call.hit) return value;
+        return typeof fallback === 'function' ? (fallback as () => unknown)() : fallback;
+      }),
+    );
+  }
+
+  #get(key: string, fallback: unknown): Promise<unknown> {
     let full = '';
     let found: unknown;
     const started = this.#remote ? performance.now() : 0;
@@ -228,7 +242,15 @@ export class Cache {
   }
 
   /** True when `key` holds a fresh value (null included). */
-  async has(key: string): Promise<boolean> {
+  has(key: string): Promise<boolean> {
+    if (cacheObserver === undefined) return this.#has(key);
+    return this.#observe('has', key, async (call) => {
+      call.hit = await this.#has(key);
+      return call.hit;
+    });
+  }
+
+  async #has(key: string): Promise<boolean> {
     return (await this.#read(this.#key(key))) !== undefined;
   }
 
@@ -243,7 +265,12 @@ export class Cache {
    * await cache.set('product:42', product, { ttl: '10m', tags: ['catalog:products:42'] });
    * ```
    */
-  async set(key: string, value: unknown, ttl?: Ttl | WriteOptions): Promise<void> {
+  set(key: string, value: unknown, ttl?: Ttl | WriteOptions): Promise<void> {
+    if (cacheObserver === undefined) return this.#set(key, value, ttl);
+    return this.#observe('set', key, () => this.#set(key, value, ttl));
+  }
+
+  async #set(key: string, value: unknown, ttl?: Ttl | WriteOptions): Promise<void> {
     const full = this.#key(key);
     checkValue(key, value);
     const write = resolveWrite(ttl, this.#defaultTtlMs);
@@ -256,7 +283,12 @@ export class Cache {
   }
 
   /** Store `value` only when `key` is missing; true when it was stored (atomic per store). */
-  async add(key: string, value: unknown, ttl?: Ttl | WriteOptions): Promise<boolean> {
+  add(key: string, value: unknown, ttl?: Ttl | WriteOptions): Promise<boolean> {
+    if (cacheObserver === undefined) return this.#add(key, value, ttl);
+    return this.#observe('add', key, () => this.#add(key, value, ttl));
+  }
+
+  async #add(key: string, value: unknown, ttl?: Ttl | WriteOptions): Promise<boolean> {
     const full = this.#key(key);
     checkValue(key, value);
     const write = resolveWrite(ttl, this.#defaultTtlMs);
@@ -273,7 +305,12 @@ export class Cache {
   }
 
   /** Delete `key`; true when it existed (false when the store is down and failOpen). */
-  async delete(key: string): Promise<boolean> {
+  delete(key: string): Promise<boolean> {
+    if (cacheObserver === undefined) return this.#delete(key);
+    return this.#observe('delete', key, () => this.#delete(key));
+  }
+
+  async #delete(key: string): Promise<boolean> {
     const deleted = await this.#guarded(() => this.#store.delete(this.#key(key)), false);
     if (deleted) {
       this.#stats.deletes++;
@@ -297,7 +334,12 @@ export class Cache {
    * const { a, b } = await cache.many(['a', 'b']);
    * ```
    */
-  async many<T = unknown>(keys: readonly string[]): Promise<Record<string, T | undefined>> {
+  many<T = unknown>(keys: readonly string[]): Promise<Record<string, T | undefined>> {
+    if (cacheObserver === undefined) return this.#many<T>(keys);
+    return this.#observe('many', undefined, () => this.#many<T>(keys));
+  }
+
+  async #many<T>(keys: readonly string[]): Promise<Record<string, T | undefined>> {
     const full = keys.map((key) => this.#key(key));
     const raw = await this.#guarded(
       () => this.#store.getMany(full),
@@ -314,7 +356,15 @@ export class Cache {
   }
 
   /** Store several values with one TTL (or options), in one store round trip. */
-  async setMany(
+  setMany(
+    values: Record<string, unknown> | Iterable<readonly [string, unknown]>,
+    ttl?: Ttl | WriteOptions,
+  ): Promise<void> {
+    if (cacheObserver === undefined) return this.#setMany(values, ttl);
+    return this.#observe('setMany', undefined, () => this.#setMany(values, ttl));
+  }
+
+  async #setMany(
     values: Record<string, unknown> | Iterable<readonly [string, unknown]>,
     ttl?: Ttl | WriteOptions,
   ): Promise<void> {
@@ -349,7 +399,12 @@ export class Cache {
    * const views = await cache.increment(`views:${postId}`);
    * ```
    */
-  async increment(key: string, by = 1): Promise<number> {
+  increment(key: string, by = 1): Promise<number> {
+    if (cacheObserver === undefined) return this.#increment(key, by);
+    return this.#observe('increment', key, () => this.#increment(key, by));
+  }
+
+  async #increment(key: string, by: number): Promise<number> {
     const full = this.#key(key);
     if (!Number.isSafeInteger(by))
       throw new E_CACHE_INVALID_VALUE(key, `increment by ${String(by)}: not an integer`);
@@ -365,7 +420,8 @@ export class Cache {
 
   /** Delete every key of this cache (its prefix), leaving other pools and namespaces alone. */
   async flush(): Promise<void> {
-    await this.#store.flush(this.#prefix);
+    if (cacheObserver === undefined) return this.#store.flush(this.#prefix);
+    return this.#observe('flush', undefined, async () => this.#store.flush(this.#prefix));
   }
 
   /**
@@ -379,9 +435,10 @@ export class Cache {
    * await cache.invalidateTags([`catalog:products:${product.id}`]);
    * ```
    */
-  async invalidateTags(tags: readonly string[]): Promise<void> {
+  invalidateTags(tags: readonly string[]): Promise<void> {
     const index = this.#tagIndex();
-    await this.#guarded(() => index.invalidate(tags), undefined);
+    const run = () => this.#guarded(() => index.invalidate(tags), undefined);
+    return cacheObserver === undefined ? run() : this.#observe('invalidateTags', undefined, run);
   }
 
   /**
@@ -402,6 +459,23 @@ export class Cache {
    * ```
    */
   remember<T>(
+    key: string,
+    ttl: Ttl | RememberOptions | undefined,
+    factory: () => Awaitable<T>,
+  ): Promise<T> {
+    if (cacheObserver === undefined) return this.#remember(key, ttl, factory);
+    return this.#observe('remember', key, (call) =>
+      this.#remember(key, ttl, () => {
+        call.hit = false;
+        return factory();
+      }).then((value) => {
+        call.hit ??= true;
+        return value;
+      }),
+    );
+  }
+
+  #remember<T>(
     key: string,
     ttl: Ttl | RememberOptions | undefined,
     factory: () => Awaitable<T>,
@@ -700,6 +774,22 @@ export class Cache {
     );
     this.#lastLog = now;
     this.#unlogged = 0;
+  }
+
+  /** Run one call through the cache observer (tracing); only called when one is set. */
+  #observe<R>(
+    operation: CacheOperation,
+    key: string | undefined,
+    run: (call: CacheCall) => Promise<R>,
+  ): Promise<R> {
+    const call: CacheCall = {
+      operation,
+      pool: this.#options.pool ?? 'default',
+      driver: this.#store.driver,
+      key,
+      hit: undefined,
+    };
+    return (cacheObserver as NonNullable<typeof cacheObserver>).observe(call, () => run(call));
   }
 
   #tagIndex(): TagIndex {

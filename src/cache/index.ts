@@ -14,6 +14,12 @@ export {
 } from './cache.js';
 export { CACHE_EVENTS, type CacheEventName, type CacheEventPayload } from './cache-events.js';
 export { CacheManager, type CacheManagerOptions } from './cache-manager.js';
+export {
+  type CacheCall,
+  type CacheObserver,
+  type CacheOperation,
+  observeCache,
+} from './cache-observer.js';
 export { CACHE_MIGRATION_NAME, CacheProvider, usesDatabaseStore } from './cache-provider.js';
 export {
   CacheStats,

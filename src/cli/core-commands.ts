@@ -32,6 +32,7 @@ import {
   moduleListCommand,
   moduleMakeCommand,
 } from '../modules/commands/index.js';
+import { metricsShowCommand } from '../observability/metrics/commands/index.js';
 import {
   queueClearCommand,
   queueFailedCommand,
@@ -86,6 +87,7 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   moduleMakeCommand,
   routesListCommand,
   errorsTopCommand,
+  metricsShowCommand,
   dbSeedCommand,
   makeSeederCommand,
   migrateCommand,

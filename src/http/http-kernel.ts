@@ -110,7 +110,7 @@ export class HttpKernel {
    * Observe every request (logs, metrics, tracing). With an instrument, each request runs in
    * its own execution scope, so everything it logs carries its `request_id`.
    */
-  instrument(instrument: RequestInstrument<never>): this {
+  instrument<State>(instrument: RequestInstrument<State>): this {
     this.#instruments = [...this.#instruments, instrument as RequestInstrument];
     return this;
   }

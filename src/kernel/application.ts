@@ -18,7 +18,10 @@ import { type BaseEnv, baseEnvSchema, Env, loadEnvFiles, validateEnv } from './e
 import { E_APP_FAILED, E_ILLEGAL_STATE_TRANSITION, E_SHUTDOWN_TIMEOUT } from './errors.js';
 import { HealthRegistry } from './health.js';
 import { type AppState, Lifecycle } from './lifecycle.js';
-import { createLogger, createNullLogger, type Logger } from './logger.js';
+import { createNullLogger, type Logger } from './logger.js';
+import { createApplicationLogger } from './logging/app-logger.js';
+import type { LogChannels } from './logging/log-channels.js';
+import { resolveLoggingConfig } from './logging/logging-config.js';
 import { type ModuleSource, scanModuleSource } from './module-source.js';
 
 /** Which entry point runs the application; providers may restrict themselves to some. */
@@ -183,16 +186,6 @@ export class Application implements ProviderHost {
       return new Env(validateEnv(raw, schema) as BaseEnv, raw);
     });
 
-    const logger =
-      options.logger ??
-      (options.environment === 'test'
-        ? createNullLogger()
-        : createLogger({
-            name: env.variable('APP_NAME') ?? definition.name,
-            level: env.get('LOG_LEVEL') ?? (env.isProduction ? 'info' : 'debug'),
-            pretty: !env.isProduction && Boolean(process.stdout.isTTY),
-          }));
-
     const source = options.moduleSource ?? scanModuleSource(paths);
     const discovered = (await step('discover modules', () =>
       source.load(),
@@ -230,6 +223,27 @@ export class Application implements ProviderHost {
       return ConfigRepository.build({ layers, schemas: schemas as never, env });
     });
 
+    // After the config: the `logging` namespace chooses the channels. Tests get a silent
+    // logger unless they bring one.
+    let logChannels: LogChannels | undefined;
+    let logger = options.logger;
+    if (logger === undefined && options.environment === 'test') logger = createNullLogger();
+    if (logger === undefined) {
+      const created = createApplicationLogger({
+        name: config.get('app.name' as never) as string,
+        env: env.appEnv,
+        version: config.get('app.version' as never) as string,
+        root: paths.root,
+        pretty: !env.isProduction && Boolean(process.stdout.isTTY),
+        config: resolveLoggingConfig(config.get('logging' as never), {
+          env: (name) => env.variable(name),
+          production: env.isProduction,
+        }),
+      });
+      logger = created.logger;
+      logChannels = created.channels;
+    }
+
     const app = new Application({
       environment: options.environment,
       paths,
@@ -242,6 +256,8 @@ export class Application implements ProviderHost {
       moduleManager,
       config,
     });
+    // Registered first, so it runs last: every line of the shutdown reaches the files.
+    if (logChannels) app.onShutdown(() => logChannels.close());
     for (const module of enabled) app.runtimes.register(module.manifest.name);
     await step('load providers', () => app.#collectProviders(options.providers ?? []));
     return app;

@@ -1,6 +1,14 @@
-import { createRequire } from 'node:module';
 import type { DestinationStream, LoggerOptions, Logger as PinoLogger } from 'pino';
 import { pino } from 'pino';
+import { createLogContextMixin } from './logging/log-context.js';
+import type { LogProcessor } from './logging/logging-config.js';
+import { createPrettyStream } from './logging/pretty-stream.js';
+import {
+  DEFAULT_REDACT_PATHS,
+  escapeLineBreaks,
+  maskCardNumbersInJson,
+  REDACTED,
+} from './logging/redaction.js';
 
 /** Keel's logger is pino's: JSON lines in production, pretty on a TTY in development. */
 export type Logger = PinoLogger;
@@ -9,33 +17,31 @@ export interface LoggerSettings {
   /** The application name, added to every line as `app`. */
   name: string;
   level?: string;
+  /** `env` on every line (the APP_ENV). */
+  env?: string;
+  /** `version` on every line (the application's version). */
+  version?: string;
   /** Pretty-print (colours, one line per entry). Defaults to a TTY in development. */
   pretty?: boolean;
   /** Where lines go; stdout by default. */
   destination?: DestinationStream | NodeJS.WritableStream;
   /** Fields added to every line. */
   base?: Record<string, unknown>;
-  /** Paths whose values are replaced by `[redacted]`. */
+  /** Paths whose values are replaced by `[redacted]`, beyond the usual secrets. */
   redact?: string[];
+  /** Mask Luhn-valid card numbers in logged strings (default true). */
+  maskCardNumbers?: boolean;
+  /** `memory` (RSS in MB, sampled once a second) on every line (default true). */
+  memory?: boolean;
+  /** Functions adding fields to every line (from the line's fields and the scope). */
+  processors?: readonly LogProcessor[];
 }
 
-const DEFAULT_REDACT = [
-  'password',
-  '*.password',
-  'token',
-  '*.token',
-  'secret',
-  '*.secret',
-  'authorization',
-  '*.authorization',
-  'headers.authorization',
-  'headers.cookie',
-  'req.headers.authorization',
-  'req.headers.cookie',
-];
-
 /**
- * Create the application logger.
+ * Create a logger. Every line carries `app`, `env`, `version` and `pid`; inside a request or
+ * a job also its `request_id`, `job_id` and `user_id` (read from the execution context, so
+ * no logger needs passing around) and what processors add. Secrets are redacted and card
+ * numbers masked before anything is written, and a message's line breaks are escaped.
  *
  * @example
  * ```ts
@@ -46,28 +52,34 @@ const DEFAULT_REDACT = [
 export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
     level: settings.level ?? 'info',
-    base: { app: settings.name, pid: process.pid, ...settings.base },
-    redact: { paths: [...DEFAULT_REDACT, ...(settings.redact ?? [])], censor: '[redacted]' },
+    base: {
+      app: settings.name,
+      ...(settings.env !== undefined ? { env: settings.env } : {}),
+      ...(settings.version !== undefined ? { version: settings.version } : {}),
+      pid: process.pid,
+      ...settings.base,
+    },
+    redact: { paths: [...DEFAULT_REDACT_PATHS, ...(settings.redact ?? [])], censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: createLogContextMixin({
+      memory: settings.memory ?? true,
+      processors: settings.processors ?? [],
+    }),
+    // Passing serializers replaces pino's defaults: keep its error serializer.
+    serializers: { err: pino.stdSerializers.err, msg: escapeLineBreaks },
+    ...(settings.maskCardNumbers === false
+      ? {}
+      : { hooks: { streamWrite: maskCardNumbersInJson } }),
   };
+  let destination = settings.destination as DestinationStream | undefined;
   if (settings.pretty) {
-    // pino-pretty is loaded only when asked for, and runs in-process (no worker thread) so a
-    // development boot does not pay for spawning a transport.
-    const require = createRequire(import.meta.url);
-    const pretty = require('pino-pretty') as (opts: object) => DestinationStream;
-    return pino(
-      options,
-      pretty({
-        colorize: true,
-        translateTime: 'SYS:HH:MM:ss.l',
-        ignore: 'pid,hostname,app',
-        destination: settings.destination ?? 1,
-        sync: true,
-      }),
-    );
+    // pino-pretty runs in-process (no worker thread), so a development boot does not pay for
+    // spawning a transport.
+    destination = createPrettyStream({
+      destination: destination ?? pino.destination({ dest: 1, sync: true }),
+    });
   }
-  if (settings.destination) return pino(options, settings.destination as DestinationStream);
-  return pino(options);
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** A logger that drops everything (tests, `--silent`). */

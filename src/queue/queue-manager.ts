@@ -95,7 +95,7 @@ export class QueueManager {
   }
 
   /** Observe every attempt of the workers built from now on (job logs, metrics, tracing). */
-  instrument(instrument: JobInstrument<never>): this {
+  instrument<State>(instrument: JobInstrument<State>): this {
     this.#instruments = [...this.#instruments, instrument as JobInstrument];
     return this;
   }

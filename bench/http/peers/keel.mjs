@@ -2,6 +2,7 @@
 // against the HTTP kernel's expected shape; the routes and middlewares mirror the peers'.
 //
 // LEAD: adjust the calls marked ADJUST once the router API is final.
+import { pathToFileURL } from 'node:url';
 import { createHttpApp } from '../../../dist/http/index.js';
 import {
   applySecurityHeaders,
@@ -15,7 +16,8 @@ import {
 } from './shared.mjs';
 
 const logger = nullLogger();
-const app = await createHttpApp({ logger: false });
+/** The app, exported for peers that add to it (keel-observed.mjs). */
+export const app = await createHttpApp({ logger: false });
 
 // ctx.requestId applies the same rule as shared.requestIdFrom (echo a sane X-Request-Id,
 // else a UUID), so Keel users get it without writing it.
@@ -68,6 +70,11 @@ const orders = app.router
 // ADJUST: the route-level body option name; Keel's default JSON limit is already 1 MiB.
 orders.body?.({ limits: { json: BODY_LIMIT } });
 
-await app.listen({ port: portFromEnv(), host: '127.0.0.1' });
-console.log('ready');
-closeOnSignal(() => app.close());
+/** Listen on the harness's port; prints `ready`, which the harness waits for. */
+export async function serve() {
+  await app.listen({ port: portFromEnv(), host: '127.0.0.1' });
+  console.log('ready');
+  closeOnSignal(() => app.close());
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await serve();

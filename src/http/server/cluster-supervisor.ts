@@ -1,6 +1,13 @@
 import cluster from 'node:cluster';
 import os from 'node:os';
 import { parseDuration } from '../../support/index.js';
+import {
+  type GatherAskMessage,
+  type GatheredMessage,
+  type GatherRequestMessage,
+  isGatherAnswer,
+  isGatherRequest,
+} from './cluster-gather.js';
 import { isStartFailedMessage, runClusterWorker, type ShutdownMessage } from './cluster-worker.js';
 import { E_CLUSTER_CRASH_LOOP, E_INVALID_CLUSTER_OPTIONS } from './errors.js';
 import type { ServerLogger } from './server-options.js';
@@ -32,7 +39,7 @@ interface ResolvedClusterOptions {
 export interface SupervisedWorker {
   readonly id: number;
   readonly pid: number | undefined;
-  send(message: ShutdownMessage): void;
+  send(message: ShutdownMessage | GatherAskMessage | GatheredMessage): void;
   kill(signal: NodeJS.Signals): void;
   onExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void;
   onMessage(listener: (message: unknown) => void): void;
@@ -50,6 +57,19 @@ export interface ClusterHost {
 const MINUTE = 60_000;
 const MAX_BACKOFF = 30_000;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+/** The longest a gather may wait for the workers, whatever the requester asked. */
+const MAX_GATHER_MS = 30_000;
+
+/** One gather in progress: who asked, and the workers still to answer. */
+interface Gather {
+  requester: SupervisedWorker;
+  requestId: string;
+  waiting: Set<number>;
+  answers: unknown[];
+  /** Workers that answered with an error. */
+  failed: number;
+  timer: { cancel(): void };
+}
 
 const silentLogger: ServerLogger = { info() {}, warn() {}, error() {} };
 
@@ -104,6 +124,8 @@ export class ClusterSupervisor {
   readonly #workers = new Map<number, SupervisedWorker>();
   readonly #startFailures = new Map<number, string>();
   readonly #pendingRestarts = new Set<{ cancel(): void }>();
+  readonly #gathers = new Map<string, Gather>();
+  #gatherSeq = 0;
   #crashes: number[] = [];
   #stopping: NodeJS.Signals | undefined;
   #deadline: { cancel(): void } | undefined;
@@ -134,13 +156,65 @@ export class ClusterSupervisor {
     this.#workers.set(worker.id, worker);
     worker.onMessage((message) => {
       if (isStartFailedMessage(message)) this.#startFailures.set(worker.id, message.error);
+      else if (isGatherRequest(message)) this.#gather(worker, message);
+      else if (isGatherAnswer(message)) this.#answered(worker.id, message.id, message);
     });
     worker.onExit((code, signal) => this.#onExit(worker, code, signal));
     this.#options.logger.info({ worker: worker.id, pid: worker.pid }, 'Cluster worker started');
   }
 
+  /**
+   * Relay a worker's gather to every worker (the asker too) and send it the answers that come
+   * within its time limit; a worker that exits meanwhile is not waited for.
+   */
+  #gather(requester: SupervisedWorker, request: GatherRequestMessage): void {
+    const id = String(++this.#gatherSeq);
+    const ms = Math.min(Math.max(1, request.timeoutMs), MAX_GATHER_MS);
+    const gather: Gather = {
+      requester,
+      requestId: request.id,
+      waiting: new Set(this.#workers.keys()),
+      answers: [],
+      failed: 0,
+      timer: this.#host.schedule(() => this.#gathered(id), ms),
+    };
+    this.#gathers.set(id, gather);
+    const ask: GatherAskMessage = { type: 'keel:cluster:gather-ask', id, topic: request.topic };
+    for (const worker of this.#workers.values()) worker.send(ask);
+    if (gather.waiting.size === 0) this.#gathered(id);
+  }
+
+  #answered(workerId: number, id: string, answer: { data?: unknown; error?: string }): void {
+    const gather = this.#gathers.get(id);
+    if (gather === undefined || !gather.waiting.has(workerId)) return;
+    gather.waiting.delete(workerId);
+    // An error answer counts as missing; the worker is no longer waited for.
+    if (answer.error === undefined) gather.answers.push(answer.data);
+    else gather.failed++;
+    if (gather.waiting.size === 0) this.#gathered(id);
+  }
+
+  #gathered(id: string): void {
+    const gather = this.#gathers.get(id);
+    if (gather === undefined) return;
+    this.#gathers.delete(id);
+    gather.timer.cancel();
+    gather.requester.send({
+      type: 'keel:cluster:gathered',
+      id: gather.requestId,
+      answers: gather.answers,
+      missing: gather.waiting.size + gather.failed,
+    });
+  }
+
   #onExit(worker: SupervisedWorker, code: number | null, signal: NodeJS.Signals | null): void {
     this.#workers.delete(worker.id);
+    for (const [id, gather] of this.#gathers) {
+      if (gather.requester === worker) {
+        gather.timer.cancel();
+        this.#gathers.delete(id);
+      } else if (gather.waiting.delete(worker.id) && gather.waiting.size === 0) this.#gathered(id);
+    }
     const failure = this.#startFailures.get(worker.id);
     this.#startFailures.delete(worker.id);
     const cause = failure

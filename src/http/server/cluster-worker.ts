@@ -1,3 +1,4 @@
+import { onGatherMessage, setGatherChannel } from './cluster-gather.js';
 import type { ServerLogger } from './server-options.js';
 
 /** Sent by the primary: start a graceful shutdown as if `signal` had been received. */
@@ -61,7 +62,11 @@ export async function runClusterWorker(
 ): Promise<void> {
   let signalled = false;
   const onMessage = (message: unknown): void => {
-    if (!isShutdownMessage(message) || signalled) return;
+    if (!isShutdownMessage(message)) {
+      onGatherMessage(proc, message);
+      return;
+    }
+    if (signalled) return;
     proc.kill(proc.pid, message.signal);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -69,6 +74,7 @@ export async function runClusterWorker(
     // A 'message' listener keeps the IPC channel, and so the process, alive; once shutdown
     // began the worker must be free to exit when its server closes.
     proc.off('message', onMessage);
+    setGatherChannel(undefined);
     // Listening suppresses Node's default action (terminate). When nothing else handles
     // the signal, give it back its default and raise it again.
     if (proc.listenerCount(signal) === 1) {
@@ -78,6 +84,7 @@ export async function runClusterWorker(
   };
   for (const signal of SHUTDOWN_SIGNALS) proc.on(signal, onSignal);
   proc.on('message', onMessage);
+  setGatherChannel(proc);
   try {
     await start();
   } catch (error) {

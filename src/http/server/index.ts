@@ -3,6 +3,12 @@
  * strict parsing, graceful close), trusted-proxy resolution and the `node:cluster`
  * supervisor. It knows nothing of routing or contexts.
  */
+
+export {
+  answerClusterGather,
+  type ClusterGathered,
+  clusterGather,
+} from './cluster-gather.js';
 export { type ClusterOptions, runCluster } from './cluster-supervisor.js';
 export * from './errors.js';
 export {

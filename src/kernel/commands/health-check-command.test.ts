@@ -61,8 +61,13 @@ describe('health:check', () => {
       compiled: 'ok',
       modules: 'warn',
       boot: 'ok',
-      // Checks subsystems register once booted: the default SQLite connection answers.
+      // Checks subsystems register once booted: the default SQLite connection answers,
+      // and the health provider's own (disk, memory, queue backlog, migrations).
       'db:default': 'ok',
+      disk: 'ok',
+      memory: 'ok',
+      queue: 'ok',
+      migrations: 'ok',
     });
     expect(check(report, 'db:default').message).toMatch(/^sqlite answered in [\d.]+ ms/);
     expect(check(report, 'app').message).toBe('keel.config.ts defines "Fixture"');
@@ -71,7 +76,12 @@ describe('health:check', () => {
       '"core" was never set up (run `keel setup:update`)',
     );
     expect(check(report, 'boot').message).toMatch(/^booted 3 module\(s\)/);
-    expect(report.summary).toEqual({ ok: 6, warn: 2, fail: 0 });
+    expect(report.summary).toEqual({ ok: 10, warn: 2, fail: 0 });
+    // Registered checks carry their latency and structured details in --json.
+    expect(check(report, 'disk')).toMatchObject({
+      latencyMs: expect.any(Number),
+      data: { freeBytes: expect.any(Number), totalBytes: expect.any(Number) },
+    });
   });
 
   it('is all green after setup:update, in production too', async () => {
@@ -79,7 +89,7 @@ describe('health:check', () => {
     expect((await runKeel(root, 'setup:update')).code).toBe(0);
     const { code, report } = await health(root);
     expect(code).toBe(0);
-    expect(report.summary).toEqual({ ok: 8, warn: 0, fail: 0 });
+    expect(report.summary).toEqual({ ok: 12, warn: 0, fail: 0 });
     expect(check(report, 'boot').message).toContain('compiled: fresh artifacts');
   });
 
@@ -330,6 +340,72 @@ export class CoreProvider extends ServiceProvider {
     expect(report.env).toBe('test');
     expect(check(report, 'app-key').status).toBe('ok');
     await mkdir(join(root, 'var'), { recursive: true });
+  });
+});
+
+describe('health:check with the registered checks', () => {
+  const PROVIDER = (status: string) => `import { ServiceProvider } from 'keel';
+export class CoreProvider extends ServiceProvider {
+  boot() {
+    this.app.health.register('core:ledger', () => ({
+      status: '${status}',
+      message: 'ledger ${status}',
+      details: { entries: 3 },
+    }));
+  }
+}
+`;
+
+  it("runs a module's own check: --json shows it, a failure exits 1 and a pass exits 0", async () => {
+    const root = await app({ 'modules/core/core-provider.ts': PROVIDER('fail') });
+    let { code, report } = await health(root);
+    expect(code).toBe(1);
+    expect(report.ok).toBe(false);
+    expect(check(report, 'core:ledger')).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(/^ledger fail \([\d.]+ ms\)$/),
+      data: { entries: 3 },
+    });
+
+    // A new app: this process keeps the modules it imported.
+    ({ code, report } = await health(
+      await app({ 'modules/core/core-provider.ts': PROVIDER('warn') }),
+    ));
+    expect(code).toBe(0);
+    expect(check(report, 'core:ledger').status).toBe('warn');
+  });
+
+  it('applies config/health.ts thresholds: a warning keeps exit 0, a failure exits 1', async () => {
+    const root = await app({
+      'config/health.ts': `export default { checks: { disk: { warn: '100%', fail: '0%' }, memory: { rss: { warn: '1kb' } } } };\n`,
+    });
+    let result = await health(root);
+    expect(result.code).toBe(0);
+    expect(statuses(result.report)).toMatchObject({ disk: 'warn', memory: 'warn' });
+
+    const failing = await app({
+      'config/health.ts': `export default { checks: { disk: { fail: '1024tb' } } };\n`,
+    });
+    result = await health(failing);
+    expect(result.code).toBe(1);
+    expect(check(result.report, 'disk').status).toBe('fail');
+    const text = await runKeel(failing, 'doctor');
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/✖ fail disk +[\d.]+ \w+ free of/);
+  });
+
+  it('warns about a pending migration without failing', async () => {
+    const root = await app({
+      'modules/core/migrations/2026_01_01_000000_create_ledger.ts': `export default {
+  async up(db) { await db.schema.createTable('ledger').addColumn('id', 'integer').execute(); },
+};\n`,
+    });
+    const { code, report } = await health(root);
+    expect(code).toBe(0);
+    expect(check(report, 'migrations')).toMatchObject({
+      status: 'warn',
+      message: expect.stringMatching(/^default: 1 pending \(run `keel migrate`\)/),
+    });
   });
 });
 

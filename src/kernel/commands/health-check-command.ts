@@ -48,6 +48,10 @@ export interface HealthCheckResult {
   message: string;
   /** One line per problem found, when there are several. */
   details?: string[];
+  /** How long it took: the checks subsystems register in `app.health` (run after boot). */
+  latencyMs?: number;
+  /** What a registered check reported beside its message (its `details`: counts, sizes, ...). */
+  data?: Record<string, unknown>;
 }
 
 /** What `health:check --json` prints. */
@@ -389,6 +393,8 @@ async function checkBoot(
           name: run.name,
           status: run.status,
           message: `${run.message} (${run.latencyMs} ms)`,
+          latencyMs: run.latencyMs,
+          ...(run.details ? { data: run.details } : {}),
         }),
       ),
     ];
@@ -457,7 +463,7 @@ export const healthCheckCommand = defineCommand({
   name: 'health:check',
   aliases: ['doctor', 'sys:check'],
   description:
-    'Check env, APP_KEY, var folders, compiled caches, modules and boot; exit 1 on failure',
+    'Check env, APP_KEY, var folders, compiled caches, modules, boot and every registered health check; exit 1 on failure',
   needs: 'nothing',
   json: true,
   async handle({ cwd, ui, createApp, processEnv }) {

@@ -467,6 +467,8 @@ export class DatabaseQueueDriver implements QueueDriver {
         this.#wake(queue === undefined ? undefined : [queue]),
       );
       // A listener that cannot connect leaves the worker polling; it retries next time.
+      // Its connect and LISTEN are time-bounded, so a start that hangs (a server at its
+      // connection limit, a session killed mid-handshake) cannot hold the worker for good.
       await this.#listener.start().catch(() => undefined);
     }
     await woken;

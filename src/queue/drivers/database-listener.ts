@@ -2,6 +2,8 @@ import type { Connection } from '../../db/index.js';
 
 type PgClient = import('pg').Client;
 
+const LISTENER_TIMEOUT_MS = 10_000;
+
 /**
  * PostgreSQL LISTEN for the database queue driver: one dedicated client (not a pool
  * client: LISTEN lasts as long as its session, and a pooled client would be handed to
@@ -53,6 +55,9 @@ export class PgJobListener {
     const password = pool?.options.password;
     const client = new pg.Client({
       ...settings,
+      // Bounded (0 means none to pg): a start that hangs would hold every later start().
+      connectionTimeoutMillis: Number(settings.connectionTimeoutMillis) || LISTENER_TIMEOUT_MS,
+      query_timeout: LISTENER_TIMEOUT_MS,
       ...(password === undefined ? {} : { password }),
     } as import('pg').ClientConfig);
     const lost = (): void => {

@@ -1,0 +1,35 @@
+// Keel with its observability stack on, for the overhead ratio against peers/keel.mjs (the
+// same app without it): the access log (one JSON line per request through the production
+// logger: context mixin, redaction, card-number masking) written to a file by pino's
+// asynchronous destination, the HTTP metrics instrument (requests, duration histogram,
+// in-flight) and, as in an app with TRACING_ENABLED unset, no tracing instrument at all.
+// Every request runs in its execution scope, as in an app.
+//
+//   node bench/http/run.mjs --servers keel,keel-observed
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { createLogger } from '../../../dist/kernel/index.js';
+import {
+  HttpMetrics,
+  MetricsRegistry,
+  requestLogInstrument,
+} from '../../../dist/observability/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'keel-bench-log-'));
+const logger = createLogger({
+  name: 'bench',
+  env: 'production',
+  version: '1.0.0',
+  level: 'info',
+  destination: pino.destination({ dest: join(dir, 'access.log'), sync: false, minLength: 4096 }),
+});
+const registry = new MetricsRegistry();
+const metrics = new HttpMetrics(registry);
+
+// The plain Keel peer, then the instruments on its kernel.
+const { app, serve } = await import('./keel.mjs');
+app.kernel.instrument(requestLogInstrument(logger, { skip: ['/healthz', '/_metrics'] }));
+app.kernel.instrument(metrics.instrument());
+await serve();

@@ -1,0 +1,26 @@
+export { type ApplicationLoggerOptions, createApplicationLogger } from './app-logger.js';
+export * from './errors.js';
+export { FileChannel, type FileChannelOptions } from './file-channel.js';
+export { buildLogChannels, type LogChannels, type LogChannelsOptions } from './log-channels.js';
+export { createLogContextMixin, type LogContextOptions, sampledRssMb } from './log-context.js';
+export {
+  defineLoggingConfig,
+  type FileChannelConfig,
+  type LogChannelConfig,
+  type LoggingConfig,
+  type LoggingConfigInput,
+  type LogLevelName,
+  type LogProcessor,
+  levelValue,
+  loggingConfigSchema,
+  resolveLoggingConfig,
+} from './logging-config.js';
+export { createPrettyStream, type PrettyStreamOptions } from './pretty-stream.js';
+export {
+  DEFAULT_REDACT_PATHS,
+  escapeForTerminal,
+  escapeLineBreaks,
+  maskCardNumbers,
+  maskCardNumbersInJson,
+  REDACTED,
+} from './redaction.js';

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import {
+  escapeForTerminal,
+  escapeLineBreaks,
+  maskCardNumbers,
+  maskCardNumbersInJson,
+} from './redaction.js';
+
+describe('card number masking', () => {
+  it('masks Luhn-valid numbers of 13 to 19 digits, bare, spaced or dashed, keeping the last four', () => {
+    expect(maskCardNumbers('visa 4111111111111111 ok')).toBe('visa ************1111 ok');
+    expect(maskCardNumbers('visa 4111 1111 1111 1111')).toBe('visa **** **** **** 1111');
+    expect(maskCardNumbers('mc 5500-0000-0000-0004.')).toBe('mc ****-****-****-0004.');
+    expect(maskCardNumbers('amex 3782 822463 10005')).toBe('amex **** ****** *0005');
+    // 13 digits (old Visa) and 19 digits.
+    expect(maskCardNumbers('4222222222222')).toBe('*********2222');
+    expect(maskCardNumbers('6011000990139424009')).toBe(`${'*'.repeat(15)}4009`);
+  });
+
+  it('leaves numbers that are not card numbers alone', () => {
+    // Fails the Luhn check.
+    expect(maskCardNumbers('order 4111111111111112')).toBe('order 4111111111111112');
+    // Too short, too long (20 digits), glued to letters, a date, a UUID, a phone number.
+    expect(maskCardNumbers('411111111111')).toBe('411111111111');
+    expect(maskCardNumbers('41111111111111111113')).toBe('41111111111111111113');
+    expect(maskCardNumbers('id4111111111111111')).toBe('id4111111111111111');
+    expect(maskCardNumbers('2026-11-27T04:47:53.123Z')).toBe('2026-11-27T04:47:53.123Z');
+    const uuid = '12345678-1234-4234-1234-123456789012';
+    expect(maskCardNumbers(uuid)).toBe(uuid);
+    expect(maskCardNumbers('+1 555 123 4567')).toBe('+1 555 123 4567');
+    // Grouped in a shape no card uses.
+    expect(maskCardNumbers('41-11111111111111')).toBe('41-11111111111111');
+  });
+
+  it('in a JSON line, masks inside strings only: numeric fields keep their value', () => {
+    const line = '{"id":4111111111111111,"note":"card 4111111111111111","list":[4111111111111111]}';
+    expect(maskCardNumbersInJson(line)).toBe(
+      '{"id":4111111111111111,"note":"card ************1111","list":[4111111111111111]}',
+    );
+    // Escaped quotes do not confuse where strings begin and end.
+    const escaped = '{"a":"say \\"hi\\" 4111111111111111","n":4111111111111111}';
+    expect(maskCardNumbersInJson(escaped)).toBe(
+      '{"a":"say \\"hi\\" ************1111","n":4111111111111111}',
+    );
+    // A hostile line full of numbers: each one masked, in one pass over the line.
+    const many = JSON.stringify({ n: 4111111111111111, s: '4111111111111111 '.repeat(5000) });
+    const masked = maskCardNumbersInJson(many);
+    expect(masked.match(/\*{12}1111/g)).toHaveLength(5000);
+    expect(masked.startsWith('{"n":4111111111111111,')).toBe(true);
+    const plain = '{"level":30,"msg":"nothing here"}';
+    expect(maskCardNumbersInJson(plain)).toBe(plain);
+  });
+});
+
+describe('line breaks', () => {
+  it('escapes CR, LF and the Unicode separators in messages', () => {
+    expect(escapeLineBreaks('a\r\nb\u2028c')).toBe('a\\r\\nb\\u2028c');
+    expect(escapeLineBreaks('plain')).toBe('plain');
+    expect(escapeLineBreaks(42)).toBe(42);
+  });
+
+  it('escapes what a terminal acts on, keeping tabs and text', () => {
+    expect(escapeForTerminal('ok\tgo\u001b[2K\rX\n\u0085')).toBe('ok\tgo\\x1b[2K\\rX\\n\\x85');
+    expect(escapeForTerminal('héllo ✓')).toBe('héllo ✓');
+  });
+});

@@ -1,0 +1,1 @@
+export { type BacklogRow, metricsShowCommand } from './metrics-show-command.js';
