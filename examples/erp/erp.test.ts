@@ -1,7 +1,18 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { db } from 'keel/db';
+import {
+  createApplicationLogger,
+  type LogChannels,
+  type LoggingConfig,
+  resolveEnvRefs,
+  resolveLoggingConfig,
+} from 'keel/kernel';
 import { createTestApp, type TestApp } from 'keel/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import loggingConfig from './config/logging.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -323,5 +334,204 @@ describe('demo ERP', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(((await res.json()) as { currency: string }).currency).toBe('EUR');
+  });
+});
+
+describe('demo ERP observability', () => {
+  let t: TestApp;
+  let logRoot: string;
+  let channels: LogChannels;
+  let config: LoggingConfig;
+  /** What the stdout channel received, one parsed JSON line each. */
+  let lines: Array<Record<string, unknown>>;
+
+  beforeEach(async () => {
+    // The app logs through the logger its own config/logging.ts builds (the stdout + errors
+    // stack, its redaction), with stdout captured and the files under a temp root.
+    lines = [];
+    logRoot = await mkdtemp(join(tmpdir(), 'keel-erp-logs-'));
+    config = resolveLoggingConfig(resolveEnvRefs(loggingConfig, {}), { production: true });
+    const stdout = {
+      write(chunk: string) {
+        for (const line of chunk.split('\n')) if (line !== '') lines.push(JSON.parse(line));
+      },
+    };
+    const built = createApplicationLogger({
+      name: 'Keel ERP',
+      env: 'test',
+      version: '0.1.0',
+      root: logRoot,
+      pretty: false,
+      stdout,
+      config,
+    });
+    channels = built.channels;
+    t = await createTestApp(root, {
+      logger: built.logger,
+      // The invoice backlog check warns above one order waiting.
+      processEnv: { APP_ENV: 'test', DB_FILENAME: ':memory:', ORDERS_INVOICE_BACKLOG_WARN: '1' },
+      database: { migrate: true, seed: true },
+    });
+  });
+  afterEach(async () => {
+    await t.close();
+    await channels.close();
+    await rm(logRoot, { recursive: true, force: true });
+  });
+
+  const placeOrder = (sku = 'CHAIR-01', quantity = 1) =>
+    t.inject({ method: 'POST', url: '/api/orders', payload: { lines: [{ sku, quantity }] } });
+
+  it('answers liveness and readiness, and lists the orders module check in /health', async () => {
+    const live = await t.inject('/healthz');
+    expect(live.statusCode).toBe(200);
+    expect(live.json()).toEqual({ status: 'ok' });
+    const ready = await t.inject('/ready');
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().status).toBe('ok');
+
+    const health = await t.inject('/health'); // light-my-request comes from 127.0.0.1
+    expect(health.statusCode).toBe(200);
+    expect(health.json().checks).toContainEqual(
+      expect.objectContaining({
+        name: 'orders:invoices',
+        status: 'ok',
+        readiness: false,
+        details: { waiting: 0, warnAbove: 1 },
+      }),
+    );
+
+    // Two orders whose invoices no worker issued: the check warns, readiness still passes.
+    expect((await placeOrder()).statusCode).toBe(201);
+    expect((await placeOrder('DESK-01')).statusCode).toBe(201);
+    const backlog = await t.inject('/health/orders:invoices');
+    expect(backlog.statusCode).toBe(200);
+    expect(backlog.json()).toMatchObject({
+      status: 'warn',
+      checks: [{ name: 'orders:invoices', status: 'warn', details: { waiting: 2 } }],
+    });
+    expect((await t.inject('/ready')).statusCode).toBe(200);
+    // A worker issues them: back to ok.
+    await (await t.app.make('queue').worker({ queues: ['invoices'], stopWhenEmpty: true })).run();
+    expect((await t.inject('/health/orders:invoices')).json().status).toBe('ok');
+
+    // Details are not for the world: another address without the key is refused.
+    const outsider = await t.inject({ url: '/health', remoteAddress: '203.0.113.9' });
+    expect(outsider.statusCode).toBe(401);
+    expect(outsider.json().code).toBe('E_HEALTH_UNAUTHORIZED');
+  });
+
+  it('counts placed orders by channel and status in /_metrics, next to HTTP by route', async () => {
+    expect((await placeOrder()).statusCode).toBe(201); // 129.00 EUR, over the approval threshold
+    // Refused orders are not counted: one unknown SKU, one hostile payload.
+    expect((await placeOrder('NOPE-01')).statusCode).toBe(422);
+    const hostile = await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      payload: { lines: [{ sku: '"} 1\nkeel_orders_placed_total 9', quantity: 1 }] },
+    });
+    expect(hostile.statusCode).toBe(422);
+    await t.app.make('orders').place([{ sku: 'DESK-01', quantity: 2 }], 'cli');
+    expect((await t.inject('/api/catalog/products/CHAIR-01')).statusCode).toBe(200);
+    expect((await t.inject('/api/catalog/products/DESK-01')).statusCode).toBe(200);
+
+    const scrape = await t.inject('/_metrics');
+    expect(scrape.statusCode).toBe(200);
+    const text = scrape.body;
+    const series = text.split('\n').filter((line) => line.startsWith('keel_order'));
+    expect(series).toContain(
+      'keel_orders_placed_total{channel="api",status="awaiting-approval"} 1',
+    );
+    expect(series).toContain(
+      'keel_orders_placed_total{channel="cli",status="awaiting-approval"} 1',
+    );
+    expect(series.filter((line) => line.startsWith('keel_orders_placed_total'))).toHaveLength(2);
+    // 129 EUR lands in the 250 bucket, not the 100 one; the CLI's 998 EUR in 1000.
+    expect(series).toContain('keel_order_value_bucket{channel="api",le="100"} 0');
+    expect(series).toContain('keel_order_value_bucket{channel="api",le="250"} 1');
+    expect(series).toContain('keel_order_value_sum{channel="api"} 129');
+    expect(series).toContain('keel_order_value_bucket{channel="cli",le="1000"} 1');
+    expect(series).toContain('keel_order_value_count{channel="cli"} 1');
+    // The HTTP metrics name route patterns, never the SKUs asked for.
+    expect(text).toContain(
+      'keel_http_requests_total{method="GET",route="/api/catalog/products/:sku",status="200"} 2',
+    );
+    expect(text).toContain(
+      'keel_http_requests_total{method="POST",route="/api/orders",status="201"} 1',
+    );
+    expect(text).not.toContain('CHAIR-01');
+
+    // Scrapes from elsewhere need the key.
+    const outsider = await t.inject({ url: '/_metrics', remoteAddress: '203.0.113.9' });
+    expect(outsider.statusCode).toBe(403);
+    expect(outsider.json().code).toBe('E_METRICS_FORBIDDEN');
+  });
+
+  it('logs the order request with its request_id and order_id, and leaves probes out', async () => {
+    const res = await placeOrder('DESK-01');
+    expect(res.statusCode).toBe(201);
+    const requestId = res.headers['x-request-id'];
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const access = lines.filter((l) => l.msg === 'request completed' && l.path === '/api/orders');
+    expect(access).toEqual([
+      expect.objectContaining({
+        level: 30,
+        request_id: requestId,
+        order_id: res.json().id,
+        route: '/api/orders',
+        method: 'POST',
+        status: 201,
+        module: 'orders',
+      }),
+    ]);
+    // The listener's line, written after the order was created, carries both too.
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        msg: 'order placed',
+        request_id: requestId,
+        order_id: res.json().id,
+      }),
+    );
+
+    for (const probe of ['/healthz', '/ready', '/health', '/health/orders:invoices', '/_metrics'])
+      expect((await t.inject(probe)).statusCode).toBe(200);
+    const paths = lines.filter((l) => l.msg === 'request completed').map((l) => l.path);
+    expect(paths).toEqual(['/api/orders']);
+  });
+
+  it('redacts bank and tax ids, and writes errors (only) to var/log/errors.log', async () => {
+    t.app
+      .moduleLogger('orders')
+      .info(
+        { customer: { name: 'Acme GmbH', iban: 'DE89370400440532013000', vatId: 'DE123456789' } },
+        'customer on file',
+      );
+    const customerLine = lines.find((l) => l.msg === 'customer on file');
+    expect(customerLine?.customer).toEqual({
+      name: 'Acme GmbH',
+      iban: '[redacted]',
+      vatId: '[redacted]',
+    });
+
+    // An invoice job for an order that does not exist fails for good: an error line.
+    const { GenerateInvoice } = await import('./modules/orders/jobs.js');
+    const queue = t.app.make('queue');
+    const jobId = await queue.dispatch(new GenerateInvoice({ orderId: 999_999 }));
+    await (await queue.worker({ queues: ['invoices'], stopWhenEmpty: true })).run();
+    await channels.close();
+
+    const file = await readFile(join(logRoot, 'var/log/errors.log'), 'utf8');
+    const errors = file
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line));
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.every((l) => l.level >= 50)).toBe(true);
+    expect(errors).toContainEqual(expect.objectContaining({ job_id: String(jobId) }));
+    expect(file).toContain('order 999999 does not exist');
+    // Everything went to stdout as well; the customer line only there.
+    expect(lines.filter((l) => (l.level as number) >= 50)).toHaveLength(errors.length);
+    expect(file).not.toContain('customer on file');
+    expect(config.channels.errors).toMatchObject({ rotate: 'daily', keep: '30d', compress: true });
   });
 });

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PeriodicSnapshotWriter, processSnapshotFileName } from '../support/index.js';
 import type { CacheStatsSnapshot } from './cache-stats.js';
 
 /** Seconds between two snapshot writes when `cache.stats.flushInterval` is not set. */
@@ -46,8 +45,7 @@ export interface CacheStatsRecorderOptions {
  * read back from the file's content, not from its name), then the pid.
  */
 export function statsFileName(host: string, pid: number): string {
-  const safe = host.replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 100) || 'host';
-  return `${safe}-${pid}.json`;
+  return processSnapshotFileName(host, pid);
 }
 
 /**
@@ -75,35 +73,27 @@ export function statsFileName(host: string, pid: number): string {
 export class CacheStatsRecorder {
   readonly file: string;
   readonly #options: CacheStatsRecorderOptions;
-  readonly #now: () => Date;
-  readonly #pid: number;
-  readonly #host: string;
-  readonly #startedAt: string;
-  #timer: NodeJS.Timeout | undefined;
-  /** Writes run one after the other, so an older snapshot never renames over a newer one. */
-  #writing: Promise<unknown> = Promise.resolve();
-  #warned = false;
+  readonly #writer: PeriodicSnapshotWriter<Pick<ProcessCacheStats, 'pools'>>;
   /** The reset this process has taken into account (ISO), and the counters at that moment. */
   #resetSeen: string;
   #baseline = new Map<string, CacheStatsSnapshot>();
 
   constructor(options: CacheStatsRecorderOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
-    this.#pid = options.pid ?? process.pid;
-    this.#host = options.host ?? hostname();
-    this.#startedAt = this.#now().toISOString();
+    // The writer takes the folder, interval, clock and identity as they are.
+    this.#writer = new PeriodicSnapshotWriter({
+      ...options,
+      snapshot: () => this.#snapshot(),
+      indent: 2,
+    });
     // A reset older than this process is already reflected in its (fresh) counters.
-    this.#resetSeen = this.#startedAt;
-    this.file = join(options.folder, statsFileName(this.#host, this.#pid));
+    this.#resetSeen = this.#writer.startedAt;
+    this.file = this.#writer.file;
   }
 
   /** Start the periodic writes (no-op when `intervalMs` is 0 or already started). */
   start(): void {
-    if (this.#timer !== undefined || this.#options.intervalMs <= 0) return;
-    this.#timer = setInterval(() => void this.flush(), this.#options.intervalMs);
-    // Statistics must never keep a finished process alive.
-    this.#timer.unref();
+    this.#writer.start();
   }
 
   /**
@@ -111,41 +101,20 @@ export class CacheStatsRecorder {
    * was written; never rejects (a failure goes to `onError`, once).
    */
   flush(): Promise<boolean> {
-    const next = this.#writing.then(() => this.#write());
-    this.#writing = next;
-    return next;
+    return this.#writer.flush();
   }
 
   /** Stop the timer and write one last time. */
-  async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  stop(): Promise<void> {
+    return this.#writer.stop();
   }
 
-  async #write(): Promise<boolean> {
-    try {
-      await this.#applyReset();
-      const pools = this.#options
-        .stats()
-        .map((snapshot) => subtractSnapshot(snapshot, this.#baseline.get(snapshot.pool)));
-      if (!pools.some(hasActivity)) return false;
-      const data: ProcessCacheStats = {
-        pid: this.#pid,
-        host: this.#host,
-        startedAt: this.#startedAt,
-        updatedAt: this.#now().toISOString(),
-        pools,
-      };
-      await writeAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`);
-      return true;
-    } catch (error) {
-      if (!this.#warned) {
-        this.#warned = true;
-        this.#options.onError?.(error);
-      }
-      return false;
-    }
+  async #snapshot(): Promise<Pick<ProcessCacheStats, 'pools'> | undefined> {
+    await this.#applyReset();
+    const pools = this.#options
+      .stats()
+      .map((snapshot) => subtractSnapshot(snapshot, this.#baseline.get(snapshot.pool)));
+    return pools.some(hasActivity) ? { pools } : undefined;
   }
 
   /**
@@ -203,18 +172,4 @@ export function subtractSnapshot(
       buckets: current.latency.buckets.map((n, i) => minus(n, baseline.latency.buckets[i] ?? 0)),
     },
   };
-}
-
-// Write beside the target and rename over it: a reader sees the old file or the new one,
-// never half of one (rename is atomic within a file system).
-async function writeAtomic(file: string, content: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, content, 'utf8');
-    await rename(tmp, file);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
 }

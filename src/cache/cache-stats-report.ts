@@ -1,6 +1,10 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import {
+  isProcessSnapshotFile,
+  type ProcessState,
+  readProcessSnapshots,
+} from '../support/index.js';
 import {
   type CacheStatsSnapshot,
   COUNTERS,
@@ -16,9 +20,6 @@ export const GONE_PROCESS_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** Snapshot files are small; a larger one is not ours and is skipped unread. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 
-const PROCESS_FILE = /^[A-Za-z0-9._-]+-\d+\.json$/;
-const TEMP_FILE = /\.json\.[0-9a-f]+\.tmp$/;
-
 /** A process that wrote a snapshot file. */
 export interface CacheStatsProcess {
   file: string;
@@ -27,7 +28,7 @@ export interface CacheStatsProcess {
   startedAt: string;
   updatedAt: string;
   /** `running`/`gone` on this host; `elsewhere` when written on another host (not checked). */
-  state: 'running' | 'gone' | 'elsewhere';
+  state: ProcessState;
 }
 
 /** The counters of one pool and store, added up over every process that used it. */
@@ -85,53 +86,29 @@ export async function readCacheStats(
   folder: string,
   options: ReadCacheStatsOptions = {},
 ): Promise<CacheStatsReport> {
-  const now = (options.now ?? new Date()).getTime();
-  const host = options.host ?? hostname();
-  const isRunning = options.isRunning ?? isProcessRunning;
+  const resetAt = await readResetMarker(folder);
+  const read = await readProcessSnapshots(folder, parseProcessFile, {
+    ...options,
+    goneRetentionMs: GONE_PROCESS_RETENTION_MS,
+    maxBytes: MAX_FILE_BYTES,
+    timestamps: ['startedAt', 'updatedAt'],
+  });
   const report: CacheStatsReport = {
     folder,
     pools: [],
-    processes: [],
-    removed: [],
-    skipped: [],
-    resetAt: await readResetMarker(folder),
+    processes: read.snapshots.map(({ file, state, data }) => ({ file, ...pick(data), state })),
+    removed: read.removed,
+    skipped: read.skipped,
+    resetAt,
   };
-  const names = await readdir(folder).catch(() => [] as string[]);
-  const kept: ProcessCacheStats[] = [];
-  const gone = new Set<ProcessCacheStats>();
-  for (const name of names.sort()) {
-    const file = join(folder, name);
-    if (TEMP_FILE.test(name)) {
-      // Left by a writer that died between write and rename.
-      const info = await stat(file).catch(() => undefined);
-      if (info && now - info.mtimeMs > GONE_PROCESS_RETENTION_MS) await rm(file, { force: true });
-      continue;
-    }
-    if (!PROCESS_FILE.test(name)) continue;
-    const data = await readProcessFile(file);
-    if (typeof data === 'string') {
-      report.skipped.push({ file: name, reason: data });
-      continue;
-    }
-    const state =
-      data.host !== host ? 'elsewhere' : isRunning(data.pid) ? 'running' : ('gone' as const);
-    if (state === 'gone' && now - Date.parse(data.updatedAt) > GONE_PROCESS_RETENTION_MS) {
-      await rm(file, { force: true });
-      report.removed.push(name);
-      continue;
-    }
-    report.processes.push({ file: name, ...pick(data), state });
-    kept.push(data);
-    if (state === 'gone') gone.add(data);
-  }
   const groups = new Map<string, { snapshots: CacheStatsSnapshot[]; gone: number }>();
-  for (const data of kept) {
+  for (const { state, data } of read.snapshots) {
     for (const snapshot of data.pools) {
       if (options.pool !== undefined && snapshot.pool !== options.pool) continue;
       const key = `${snapshot.pool}\0${snapshot.store}`;
       const group = groups.get(key) ?? { snapshots: [], gone: 0 };
       group.snapshots.push(snapshot);
-      if (gone.has(data)) group.gone++;
+      if (state === 'gone') group.gone++;
       groups.set(key, group);
     }
   }
@@ -159,22 +136,15 @@ export async function resetCacheStats(folder: string, now = new Date()): Promise
   );
   const removed: string[] = [];
   for (const name of await readdir(folder)) {
-    if (!PROCESS_FILE.test(name)) continue;
+    if (!isProcessSnapshotFile(name)) continue;
     await rm(join(folder, name), { force: true });
     removed.push(name);
   }
   return removed.sort();
 }
 
-/** Whether `pid` is a running process on this host (one owned by another user counts). */
-export function isProcessRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+// Still exported from here, as the cache's public API has it; it lives in support.
+export { isProcessRunning } from '../support/index.js';
 
 function row(
   merged: CacheStatsSnapshot,
@@ -213,36 +183,17 @@ async function readResetMarker(folder: string): Promise<string | null> {
   }
 }
 
-/** A process file's content, or why it is not one (another version, a hand edit, junk). */
-async function readProcessFile(file: string): Promise<ProcessCacheStats | string> {
-  let text: string;
-  try {
-    const info = await stat(file);
-    if (info.size > MAX_FILE_BYTES) return `larger than ${MAX_FILE_BYTES} bytes`;
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    return `unreadable (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return 'not JSON';
-  }
-  if (data === null || typeof data !== 'object') return 'not an object';
-  const d = data as Record<string, unknown>;
-  if (!Number.isSafeInteger(d.pid) || (d.pid as number) <= 0) return 'no valid "pid"';
-  if (typeof d.host !== 'string' || d.host === '') return 'no valid "host"';
-  for (const field of ['startedAt', 'updatedAt'] as const) {
-    if (typeof d[field] !== 'string' || Number.isNaN(Date.parse(d[field] as string)))
-      return `no valid "${field}"`;
-  }
+/**
+ * The rest of a process file, once `readProcessSnapshots` checked its pid, host and times:
+ * the snapshot, or why it is not one (another version, a hand edit, junk).
+ */
+function parseProcessFile(d: Record<string, unknown>): ProcessCacheStats | string {
   if (!Array.isArray(d.pools)) return 'no "pools" array';
   for (const [i, pool] of d.pools.entries()) {
     const problem = snapshotProblem(pool);
     if (problem !== undefined) return `pools[${i}]: ${problem}`;
   }
-  return data as ProcessCacheStats;
+  return d as unknown as ProcessCacheStats;
 }
 
 function snapshotProblem(value: unknown): string | undefined {

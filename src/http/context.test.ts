@@ -6,6 +6,7 @@ import { createLogger, createNullLogger } from '../kernel/index.js';
 import type { ViewEngine } from '../view/index.js';
 import { createHttpClient } from './client/index.js';
 import type { HttpContext } from './context.js';
+import { ErrorReporterRegistry, loggerReporter } from './errors/index.js';
 import { createHttpApp, type HttpApp } from './http-app.js';
 import { HttpKernel } from './http-kernel.js';
 import { signCookieValue } from './response.js';
@@ -179,7 +180,50 @@ describe('requestId', () => {
     });
     await logged.inject({ url: '/log', headers: { 'x-request-id': 'log-1' } });
     const entry = JSON.parse(lines.find((line) => line.includes('inside'))!);
-    expect(entry).toMatchObject({ requestId: 'log-1', method: 'GET', path: '/log', msg: 'inside' });
+    expect(entry).toMatchObject({
+      request_id: 'log-1',
+      method: 'GET',
+      path: '/log',
+      msg: 'inside',
+    });
+    expect(entry).not.toHaveProperty('requestId');
+  });
+
+  it('writes request_id once per line when the request runs in a scope, errors included', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      name: 'ctx-test',
+      level: 'info',
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    const kernel = new HttpKernel({ container: new Container(), logger });
+    // Reporting goes to the same logger, as HttpProvider wires it.
+    const reporters = new ErrorReporterRegistry({ logger });
+    reporters.add(loggerReporter(logger));
+    const scoped = new HttpKernel({ container: new Container(), logger, reporters });
+    for (const k of [kernel, scoped]) {
+      k.router.get('/log', (ctx: HttpContext) => {
+        ctx.logger.child({ step: 'charge' }).info('inside');
+        throw new Error('declined');
+      });
+    }
+    // With an instrument the request runs in a scope: the log mixin adds request_id too.
+    scoped.instrument({ name: 'scope', end() {} });
+    await kernel.inject({ url: '/log', headers: { 'x-request-id': 'plain-1' } });
+    await scoped.inject({ url: '/log', headers: { 'x-request-id': 'scoped-1' } });
+    expect(lines).toHaveLength(3);
+    for (const line of lines) {
+      expect(line.match(/"request_id"/g)).toHaveLength(1);
+      expect(line).not.toContain('requestId');
+    }
+    const [plain, inside, failed] = lines.map((line) => JSON.parse(line));
+    expect(plain).toMatchObject({ request_id: 'plain-1', step: 'charge', msg: 'inside' });
+    expect(inside).toMatchObject({ request_id: 'scoped-1', step: 'charge', msg: 'inside' });
+    expect(failed).toMatchObject({
+      request_id: 'scoped-1',
+      status: 500,
+      msg: 'GET /log failed: declined',
+    });
   });
 });
 

@@ -135,10 +135,15 @@ export class HttpContext extends ResponseBuilder {
     return this.#scope;
   }
 
-  /** The application logger bound to this request (request id, method, path). */
+  /**
+   * The application logger bound to this request (`request_id`, method, path). The id is
+   * bound even where the kernel serves the request in a scope (the log mixin then leaves it
+   * out, so a line never carries it twice): a line logged from outside the request's async
+   * context (a shared connection's event) still names its request.
+   */
   get logger(): Logger {
     this.#logger ??= this.#services.logger.child({
-      requestId: this.requestId,
+      request_id: this.requestId,
       method: this.method,
       path: this.path,
     });

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Container } from '../container/index.js';
 import { createNullLogger } from '../kernel/index.js';
@@ -8,6 +10,7 @@ import { type ErrorEvent, ErrorReporterRegistry } from './errors/index.js';
 import { toWebRequest } from './fetch-adapter.js';
 import { createHttpApp, type HttpApp } from './http-app.js';
 import { HttpKernel } from './http-kernel.js';
+import type { TerminatingMiddleware } from './types.js';
 
 const E_ORDER_LOCKED = defineError('E_ORDER_LOCKED', (id: string) => `Order ${id} is locked`, {
   status: 423,
@@ -200,6 +203,130 @@ describe('errors', () => {
     // 404s stay under the default reporting threshold.
     await k.inject('/nowhere');
     expect(events).toHaveLength(1);
+  });
+});
+
+describe('terminating middleware and abandoned responses', () => {
+  /** A terminating middleware recording each terminate() and whether the response finished. */
+  function recorder() {
+    const seen: Array<{ path: string; finished: boolean }> = [];
+    const middleware: TerminatingMiddleware = {
+      handle: (_ctx, next) => next(),
+      terminate(ctx) {
+        seen.push({ path: ctx.path, finished: ctx.res.writableFinished });
+      },
+    };
+    return { seen, middleware };
+  }
+
+  function deferred() {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => {
+      resolve = r;
+    });
+    return { promise, resolve };
+  }
+
+  /** A raw client socket that has sent a GET for `path`. */
+  async function rawGet(port: number, path: string) {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    return socket;
+  }
+
+  it('terminates once when the client goes away mid-response', async () => {
+    const app = await createHttpApp();
+    listening.push(app);
+    const { seen, middleware } = recorder();
+    const release = deferred();
+    const handled = deferred();
+    app.router
+      .get('/stream', async (ctx: HttpContext) => {
+        ctx.res.writeHead(200, { 'content-type': 'text/plain' });
+        ctx.res.write('first ');
+        await release.promise;
+        ctx.res.end('last');
+        handled.resolve();
+      })
+      .middleware(middleware);
+    const { port } = await app.listen({ port: 0 });
+    const socket = await rawGet(port, '/stream');
+    const [head] = (await once(socket, 'data')) as [Buffer];
+    expect(head.toString()).toContain('first ');
+    socket.destroy();
+    await vi.waitFor(() => expect(seen).toEqual([{ path: '/stream', finished: false }]));
+    // The handler carries on and ends a response nobody reads: no second terminate().
+    release.resolve();
+    await handled.promise;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toHaveLength(1);
+  });
+
+  it('terminates once when the client goes away before any byte of the response', async () => {
+    const app = await createHttpApp();
+    listening.push(app);
+    const { seen, middleware } = recorder();
+    const started = deferred();
+    const release = deferred();
+    app.router
+      .get('/slow', async () => {
+        started.resolve();
+        await release.promise;
+        return 'too late';
+      })
+      .middleware(middleware);
+    const { port } = await app.listen({ port: 0 });
+    const socket = await rawGet(port, '/slow');
+    await started.promise;
+    socket.destroy();
+    await vi.waitFor(() => expect(seen).toEqual([{ path: '/slow', finished: false }]));
+    // The handler answers into the void: its send and the kernel's end run before this.
+    release.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(seen).toHaveLength(1);
+  });
+
+  it("terminates once per finished response on a kept-alive socket ('finish' then 'close')", async () => {
+    const app = await createHttpApp();
+    listening.push(app);
+    const { seen, middleware } = recorder();
+    const closed: Array<Promise<unknown>> = [];
+    app.router
+      .get('/ok/:n', (ctx: HttpContext) => {
+        // Registered after the kernel's listener: once this runs, the kernel's 'close' ran too.
+        closed.push(once(ctx.res, 'close'));
+        return `ok ${ctx.params.n}`;
+      })
+      .middleware(middleware);
+    const { url } = await app.listen({ port: 0 });
+    for (const n of [1, 2, 3]) expect(await (await fetch(`${url}/ok/${n}`)).text()).toBe(`ok ${n}`);
+    await Promise.all(closed);
+    expect(seen).toEqual([
+      { path: '/ok/1', finished: true },
+      { path: '/ok/2', finished: true },
+      { path: '/ok/3', finished: true },
+    ]);
+  });
+
+  it('terminates a response cut after an error past the head', async () => {
+    const app = await createHttpApp();
+    listening.push(app);
+    const { seen, middleware } = recorder();
+    app.router
+      .get('/half', async (ctx: HttpContext) => {
+        ctx.res.writeHead(200, { 'content-type': 'text/plain' });
+        ctx.res.write('partial ');
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error('failed mid-stream');
+      })
+      .middleware(middleware);
+    const { port } = await app.listen({ port: 0 });
+    const socket = await rawGet(port, '/half');
+    socket.resume();
+    await once(socket, 'close');
+    await vi.waitFor(() => expect(seen).toEqual([{ path: '/half', finished: false }]));
   });
 });
 

@@ -174,8 +174,11 @@ export class HttpKernel {
       ctx.route = route;
       if (route.terminators.length > 0) {
         // A shared listener (no closure per request): the context rides on the response.
+        // 'close' covers the response that never finishes (the client went away, or a
+        // failure after the head cut the connection); after a 'finish' it finds nothing left.
         (res as ServerResponse & { [kContext]?: HttpContext })[kContext] = ctx;
         res.on('finish', this.#onFinish);
+        res.on('close', this.#onFinish);
       }
       let out: void | Promise<void>;
       try {
@@ -215,11 +218,12 @@ export class HttpKernel {
     }
   }
 
-  // Node calls 'finish' listeners with the response as `this`; one function per kernel.
+  // Node calls 'finish' and 'close' listeners with the response as `this`; one function per
+  // kernel. Terminators see an abandoned response as `ctx.res.writableFinished === false`.
   readonly #onFinish = ((kernel: HttpKernel) =>
     function (this: ServerResponse & { [kContext]?: HttpContext }): void {
       const ctx = this[kContext];
-      // Once per response, even where a response emits 'finish' more than once.
+      // Once per response: 'finish' then 'close', or a response emitting 'finish' twice.
       this[kContext] = undefined;
       if (ctx?.route) kernel.#terminate(ctx, ctx.route);
     })(this);

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { Container } from '../container/index.js';
 import { createNullLogger, executionContext } from '../kernel/index.js';
 import type { HttpContext } from './context.js';
@@ -78,6 +79,33 @@ describe('request instruments', () => {
     const res = await k.inject({ url: '/scope', headers: { 'x-request-id': 'abc' } });
     expect(res.json()).toEqual({ request_id: 'abc', user_id: 42 });
     expect(executionContext.current()).toBeUndefined();
+  });
+
+  it('keep the scope through a body read and its validation, on a real socket', async () => {
+    const app = await createHttpApp();
+    listening.push(app);
+    app.kernel.instrument(recorder().instrument);
+    const scoped = () => executionContext.current()?.request_id ?? null;
+    app.router.post('/read', async (ctx) => {
+      const before = scoped();
+      const body = await ctx.body();
+      return { before, after: scoped(), body };
+    });
+    app.router
+      .post('/validated', (ctx) => ({ id: scoped(), body: ctx.validated.body }))
+      .validate({ body: z.object({ a: z.number() }) });
+    const { port } = await app.listen({ port: 0 });
+    const post = async (path: string, id: string) =>
+      (
+        await fetch(`http://127.0.0.1:${port}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': id },
+          body: '{"a":1}',
+        })
+      ).json();
+    expect(await post('/read', 'r1')).toEqual({ before: 'r1', after: 'r1', body: { a: 1 } });
+    // The validated route's body arrives from the request stream's 'end' event.
+    expect(await post('/validated', 'r2')).toEqual({ id: 'r2', body: { a: 1 } });
   });
 
   it('a throwing instrument is logged and the request still answers', async () => {

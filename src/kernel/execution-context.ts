@@ -26,9 +26,6 @@ export interface ContextPropagator {
   extract(carrier: Readonly<Record<string, string>>, scope: ExecutionScope): void;
 }
 
-const storage = new AsyncLocalStorage<ExecutionScope>();
-const propagators: ContextPropagator[] = [];
-
 // The request id rides across boundaries as `requestId` (the job meta's historical key).
 const requestIdPropagator: ContextPropagator = {
   inject(scope, carrier) {
@@ -38,7 +35,23 @@ const requestIdPropagator: ContextPropagator = {
     if (typeof carrier.requestId === 'string') scope.request_id = carrier.requestId;
   },
 };
-propagators.push(requestIdPropagator);
+
+// One per process, not per copy of this module: an app's code run through the TypeScript
+// loader can import Keel's sources while the CLI runs its build, and both must see the same
+// scopes (a request's `annotate()` from app code reaching the framework's log lines).
+const SHARED = Symbol.for('keel.execution-context');
+interface SharedContext {
+  storage: AsyncLocalStorage<ExecutionScope>;
+  propagators: ContextPropagator[];
+}
+const registry = globalThis as { [SHARED]?: SharedContext };
+registry[SHARED] ??= {
+  storage: new AsyncLocalStorage<ExecutionScope>(),
+  propagators: [requestIdPropagator],
+};
+const shared = registry[SHARED];
+const storage = shared.storage;
+const propagators = shared.propagators;
 
 /**
  * The process-wide execution context (one AsyncLocalStorage): the HTTP kernel opens a scope

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createNullLogger, type ExecutionScope, executionContext } from '../kernel/index.js';
+import {
+  createLogger,
+  createNullLogger,
+  type ExecutionScope,
+  executionContext,
+  type Logger,
+} from '../kernel/index.js';
 import { JobDispatcher } from './dispatcher.js';
 import { MemoryQueueDriver } from './drivers/memory-driver.js';
-import { Job } from './job.js';
+import { Job, type JobContext } from './job.js';
 import type { JobInstrument, JobOutcome } from './job-instrument.js';
 import { JobRegistry } from './job-registry.js';
 import { Worker } from './worker.js';
@@ -19,10 +25,18 @@ class Capture extends Job<{ fail?: 'once' | 'always' }> {
   }
 }
 
-function setup(instruments: JobInstrument[]) {
+class Chatty extends Job<null> {
+  static override jobName = 'instrument:chatty';
+  handle(ctx: JobContext) {
+    ctx.logger.info('working');
+    ctx.logger.child({ step: 'ship' }).warn('nested');
+  }
+}
+
+function setup(instruments: JobInstrument[], logger: Logger = createNullLogger()) {
   const driver = new MemoryQueueDriver();
   const registry = new JobRegistry();
-  registry.register(Capture);
+  registry.register(Capture, Chatty);
   const dispatcher = new JobDispatcher({
     driver: () => driver,
     registry,
@@ -31,7 +45,7 @@ function setup(instruments: JobInstrument[]) {
   const worker = new Worker({
     driver,
     registry,
-    logger: createNullLogger(),
+    logger,
     stopWhenEmpty: true,
     sleepMs: 5,
     instruments,
@@ -87,4 +101,38 @@ describe('job instruments and the job scope', () => {
     expect(scopes[0]!.request_id).toBeUndefined();
     expect(scopes[0]!.job_id).toBeDefined();
   });
+
+  it.each([
+    ['with an instrument (in a scope)', [{ name: 'scope', end() {} }]],
+    ['without instruments (no scope)', []],
+  ] as Array<[string, JobInstrument[]]>)(
+    'gives the job logger snake_case ids, once per line, %s',
+    async (_label, instruments) => {
+      const raw: string[] = [];
+      const logger = createLogger({
+        name: 'jobs',
+        level: 'info',
+        destination: { write: (line: string) => raw.push(line) },
+      });
+      const { dispatcher, worker } = setup(instruments, logger);
+      // Awaited inside the scope: the dispatch is sent (and its meta captured) when awaited.
+      const id = await executionContext.run({ request_id: 'req-77' }, async () => {
+        return await dispatcher.dispatch(new Chatty(null));
+      });
+      await worker.run();
+      const lines = raw.filter((line) => line.includes('instrument:chatty'));
+      expect(lines).toHaveLength(2);
+      for (const line of lines) {
+        expect(line.match(/"job_id"/g)).toHaveLength(1);
+        expect(line.match(/"request_id"/g)).toHaveLength(1);
+        expect(line).not.toMatch(/"jobId"|"requestId"/);
+        expect(JSON.parse(line)).toMatchObject({
+          job_id: id,
+          request_id: 'req-77',
+          queue: 'default',
+        });
+      }
+      expect(JSON.parse(lines[1]!)).toMatchObject({ step: 'ship', msg: 'nested' });
+    },
+  );
 });

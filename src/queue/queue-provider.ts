@@ -11,6 +11,7 @@ import type { QueueManager } from './queue-manager.js';
 const QUEUE_MIGRATION_MODULE = 'keel:queue';
 const QUEUE_MIGRATION_NAME = '2026_12_01_000000_create_queue_tables';
 const QUEUE_WORKERS_MIGRATION_NAME = '2026_12_02_000000_create_queue_workers_table';
+const REORDER_CLAIM_INDEX_MIGRATION_NAME = '2026_12_03_000000_reorder_jobs_claim_index';
 
 const queueTablesMigration = {
   async up(db: never) {
@@ -32,6 +33,18 @@ const queueWorkersMigration = {
   async down(db: never) {
     const { createQueueWorkersTable } = await import('./migrations/create-queue-workers-table.js');
     await createQueueWorkersTable.down?.(db);
+  },
+};
+
+/** Older installs' claim index replaced by one in the claim's own order. */
+const reorderClaimIndexMigration = {
+  async up(db: never) {
+    const { reorderClaimIndex } = await import('./migrations/reorder-claim-index.js');
+    await reorderClaimIndex.up(db);
+  },
+  async down(db: never) {
+    const { reorderClaimIndex } = await import('./migrations/reorder-claim-index.js');
+    await reorderClaimIndex.down?.(db);
   },
 };
 
@@ -80,6 +93,7 @@ export class QueueProvider extends ServiceProvider<Application> {
           migrations: {
             [QUEUE_MIGRATION_NAME]: queueTablesMigration,
             [QUEUE_WORKERS_MIGRATION_NAME]: queueWorkersMigration,
+            [REORDER_CLAIM_INDEX_MIGRATION_NAME]: reorderClaimIndexMigration,
           },
           ...(connection !== undefined ? { connection } : {}),
         });

@@ -263,7 +263,7 @@ export class Worker {
         // worker carries on. Unhandled, this rejection would end run() and the process.
         this.#summary.lost++;
         this.#o.logger.error(
-          { err: error, jobId: job.id, job: job.name, worker: this.id },
+          { err: error, job_id: job.id, job: job.name, worker: this.id },
           'queue: could not record the job outcome; it runs again once its lease expires',
         );
       })
@@ -317,12 +317,14 @@ export class Worker {
   async #process(run: Running, onError?: (error: unknown) => void): Promise<JobOutcomeStatus> {
     const { job, controller } = run;
     const driver = this.#o.driver;
+    // snake_case ids, as the log mixin writes them inside the job's scope (it leaves out
+    // those bound here, so a line carries each once).
     const logger = this.#o.logger.child({
-      jobId: job.id,
+      job_id: job.id,
       job: job.name,
       queue: job.queue,
       attempt: job.attempt,
-      ...(job.meta.requestId ? { requestId: job.meta.requestId } : {}),
+      ...(job.meta.requestId ? { request_id: job.meta.requestId } : {}),
     });
     const heartbeat = setInterval(
       () => {

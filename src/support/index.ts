@@ -4,6 +4,20 @@ export { E_INVALID_DURATION, parseDuration } from './duration.js';
 export { defineError, isKeelError, KeelError, type KeelErrorClass } from './keel-error.js';
 export { deepFreeze, deepMerge, getPath, isPlainObject, setPath } from './object.js';
 export {
+  isProcessRunning,
+  isProcessSnapshotFile,
+  PeriodicSnapshotWriter,
+  type PeriodicSnapshotWriterOptions,
+  type ProcessSnapshot,
+  type ProcessSnapshotHeader,
+  type ProcessSnapshotsRead,
+  type ProcessState,
+  processSnapshotFileName,
+  type ReadProcessSnapshotsOptions,
+  readProcessSnapshots,
+  writeFileAtomic,
+} from './process-snapshots.js';
+export {
   closeRedisClient,
   createRedisClient,
   isRedisUnavailable,

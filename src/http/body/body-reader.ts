@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import {
   type BodyOptions,
@@ -90,13 +91,15 @@ export class BodyReader {
     const reading = collectBody(
       req,
       { limit: limitFor(options, kind), timeoutMs: options.timeoutMs, kind },
-      (bytes) => {
+      // The request stream calls back from its 'end' event, in the socket's async context:
+      // bound, validation and the handler run in the request's (its request_id, its span).
+      AsyncResource.bind((bytes: Buffer) => {
         this.#buffer = bytes;
         const decoded = plan === undefined ? NO_BODY : decodeBufferedBody(plan, bytes, options);
         this.#decoded = decoded;
         this.#settled = bodyValueOf(decoded);
         return then(this.#settled);
-      },
+      }),
     );
     this.#reading = reading;
     return reading;

@@ -1,5 +1,6 @@
 import { setTimeout as wait } from 'node:timers/promises';
 import { isKeelError, parseDuration } from '../../support/index.js';
+import { addContextHeaders } from './context-headers.js';
 import {
   E_HTTP_CLIENT_ABORTED,
   E_HTTP_CLIENT_INVALID_OPTIONS,
@@ -53,10 +54,16 @@ export interface HttpClientOptions {
   /** The fetch to use: a {@link HttpClientFake}'s in tests. Default the global fetch. */
   fetch?: typeof fetch;
   /**
-   * Headers to add to every request, read when it is sent: the kernel sets this to pass on
-   * the current `x-request-id` and `traceparent`. Explicit headers win.
+   * Headers to add to every request, read when it is sent (a tenant header, a token that
+   * rotates). Explicit headers win.
    */
   propagate?: () => Record<string, string>;
+  /**
+   * Inside an execution scope (a request served with an instrument, a job), send its
+   * `x-request-id` and the tracing propagator's `traceparent`/`tracestate`, so the next
+   * service logs and traces the same work. Headers the caller set win. Default true.
+   */
+  propagateContext?: boolean;
   throwOnError?: boolean;
   maxResponseBytes?: number;
   /** How backoff waits; tests pass a function that records and returns at once. */
@@ -202,6 +209,8 @@ class FetchHttpClient implements HttpClient {
       if (!headers.has(name)) headers.set(name, value);
     }
     for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
+    // Last, so that any header the caller set (client default, hook or per request) wins.
+    if (client.propagateContext !== false) addContextHeaders(headers);
     let body = options.body;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);

@@ -216,11 +216,11 @@ describe('loggerReporter()', () => {
         obj: {
           err: error,
           status: 500,
-          requestId: 'r1',
+          request_id: 'r1',
           method: 'GET',
           path: '/orders/7',
           route: '/orders/:id',
-          userId: 'u1',
+          user_id: 'u1',
           source: 'request',
         },
         msg: 'GET /orders/7 failed: boom',

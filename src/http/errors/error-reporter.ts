@@ -200,7 +200,7 @@ export function loggable(error: unknown): unknown {
  * @example
  * ```ts
  * reporters.add(loggerReporter(app.logger));
- * // {"level":50,"err":{...},"requestId":"r1","method":"GET","path":"/x","status":500,"msg":"GET /x failed: boom"}
+ * // {"level":50,"err":{...},"request_id":"r1","method":"GET","path":"/x","status":500,"msg":"GET /x failed: boom"}
  * ```
  */
 export function loggerReporter(logger: ErrorLogger): ErrorReporter {
@@ -208,9 +208,13 @@ export function loggerReporter(logger: ErrorLogger): ErrorReporter {
     if (event.logged) return;
     const { message, code } = describeThrown(event.error);
     const fields: Record<string, unknown> = { err: loggable(event.error), status: event.status };
-    for (const key of ['requestId', 'method', 'path', 'route', 'userId', 'source'] as const) {
+    // Log fields are snake_case like the ids the log mixin adds (the event keeps its API names).
+    if (event.requestId !== undefined) fields.request_id = event.requestId;
+    for (const key of ['method', 'path', 'route'] as const) {
       if (event[key] !== undefined) fields[key] = event[key];
     }
+    if (event.userId !== undefined) fields.user_id = event.userId;
+    if (event.source !== undefined) fields.source = event.source;
     if (code !== undefined) fields.code = code;
     const where = event.method && event.path ? `${event.method} ${event.path}` : event.source;
     const line = `${where} failed: ${truncate(message, 500)}`;

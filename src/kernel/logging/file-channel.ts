@@ -185,7 +185,8 @@ export class FileChannel {
 /** Fail at boot, naming the channel, rather than losing every line later. */
 function assertWritable(channel: string, file: string): void {
   try {
-    mkdirSync(dirname(file), { recursive: true });
+    // 0750, what `keel setup:permissions` and `health:check` expect of var/ and var/log.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
     // Checked without creating the file: a new empty file would carry today's mtime, which
     // rotation reads as the period it belongs to.
     const exists = existsSync(file);

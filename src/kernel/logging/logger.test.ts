@@ -76,6 +76,37 @@ describe('fields on every line', () => {
     expect(lines()[0]!.request_id).toBe('explicit');
   });
 
+  it('writes an id a child logger binds once, leaving the scope to the ids it does not bind', () => {
+    const { logger, raw, lines } = capture();
+    const job = logger.child({ job_id: 'job-1', request_id: 'req-1' });
+    const request = logger.child({ request_id: 'req-2' }).child({ step: 'pay' });
+    // A value that reads like a bound key is escaped in the bindings: it must not count.
+    const lookalike = logger.child({ note: ',"request_id":"x" user_id":' });
+    executionContext.run({ job_id: 'job-1', request_id: 'req-1', user_id: 7 }, () => {
+      job.info('job line');
+      lookalike.info('lookalike line');
+    });
+    executionContext.run({ request_id: 'req-2' }, () => request.info('request line'));
+    for (const line of raw) {
+      for (const key of ['request_id', 'job_id', 'user_id']) {
+        expect(line.split(`"${key}":`).length - 1).toBeLessThanOrEqual(1);
+      }
+    }
+    const [jobLine, lookalikeLine, requestLine] = lines();
+    expect(jobLine).toMatchObject({ job_id: 'job-1', request_id: 'req-1', user_id: 7 });
+    expect(lookalikeLine).toMatchObject({ request_id: 'req-1', job_id: 'job-1', user_id: 7 });
+    expect(requestLine).toMatchObject({ request_id: 'req-2', step: 'pay' });
+  });
+
+  it('keeps a bound id over the scope, as a line keeps its own fields', () => {
+    const { logger, raw, lines } = capture();
+    executionContext.run({ request_id: 'from-scope' }, () => {
+      logger.child({ request_id: 'bound' }).info('x');
+    });
+    expect(raw[0]!.match(/"request_id"/g)).toHaveLength(1);
+    expect(lines()[0]!.request_id).toBe('bound');
+  });
+
   it('samples memory at most once a second', () => {
     const rss = vi.spyOn(process.memoryUsage, 'rss');
     const at = Date.now() + 10_000;

@@ -1,6 +1,4 @@
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { type ProcessState, readProcessSnapshots } from '../../support/index.js';
 import {
   addDelta,
   emptyTotals,
@@ -9,7 +7,6 @@ import {
   SNAPSHOT_HOURS,
 } from './metrics-snapshots.js';
 
-const PROCESS_FILE = /^[A-Za-z0-9._-]+-\d+\.json$/;
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
 const HOUR_MS = 3_600_000;
 
@@ -37,7 +34,7 @@ export interface MetricsSummary {
     pid: number;
     host: string;
     updatedAt: string;
-    state: 'running' | 'gone' | 'elsewhere';
+    state: ProcessState;
   }>;
   requests: { total: number; errors: number; errorRate: number | null };
   routes: RouteSummary[];
@@ -86,41 +83,34 @@ export async function readMetricsSummary(
 ): Promise<MetricsSummary> {
   const now = options.now ?? new Date();
   const hours = Math.min(Math.max(1, Math.floor(options.hours ?? 24)), SNAPSHOT_HOURS);
-  const host = options.host ?? hostname();
-  const isRunning = options.isRunning ?? processRunning;
   const firstHour = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS - (hours - 1) * HOUR_MS;
+  const read = await readProcessSnapshots(folder, parseSnapshot, {
+    ...options,
+    now,
+    goneRetentionMs: SNAPSHOT_HOURS * HOUR_MS,
+    maxBytes: MAX_FILE_BYTES,
+  });
   const summary: MetricsSummary = {
     hours,
     from: new Date(firstHour).toISOString(),
     to: now.toISOString(),
-    processes: [],
+    processes: read.snapshots.map(({ state, data }) => ({
+      pid: data.pid,
+      host: data.host,
+      updatedAt: data.updatedAt,
+      state,
+    })),
     requests: { total: 0, errors: 0, errorRate: null },
     routes: [],
     hourly: [],
     queries: [],
     cache: [],
     jobs: [],
-    skipped: [],
+    skipped: read.skipped,
   };
   const total = emptyTotals();
   const byHour = new Map<string, MetricsTotals>();
-  const kept: ProcessMetricsSnapshot[] = [];
-  const names = await readdir(folder).catch(() => [] as string[]);
-  for (const name of names.sort()) {
-    if (!PROCESS_FILE.test(name)) continue;
-    const data = await readSnapshot(join(folder, name));
-    if (typeof data === 'string') {
-      summary.skipped.push({ file: name, reason: data });
-      continue;
-    }
-    const state = data.host !== host ? 'elsewhere' : isRunning(data.pid) ? 'running' : 'gone';
-    if (state === 'gone' && now.getTime() - Date.parse(data.updatedAt) > SNAPSHOT_HOURS * HOUR_MS) {
-      await rm(join(folder, name), { force: true });
-      continue;
-    }
-    summary.processes.push({ pid: data.pid, host: data.host, updatedAt: data.updatedAt, state });
-    kept.push(data);
-  }
+  const kept = read.snapshots.map(({ data }) => data);
   // Latency buckets add up only over the same bounds: those of most requests win (processes
   // with other `metrics.buckets` still count their requests, not their latencies).
   const weight = new Map<string, number>();
@@ -212,45 +202,20 @@ export function percentile(
   return `>${bounds.at(-1) ?? 0}`;
 }
 
-function processRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
-/** A snapshot file's content, or why it is not one. */
-async function readSnapshot(file: string): Promise<ProcessMetricsSnapshot | string> {
-  let text: string;
-  try {
-    if ((await stat(file)).size > MAX_FILE_BYTES) return `larger than ${MAX_FILE_BYTES} bytes`;
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    return `unreadable (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return 'not JSON';
-  }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) return 'not an object';
-  const d = data as Record<string, unknown>;
-  if (!Number.isSafeInteger(d.pid) || (d.pid as number) <= 0) return 'no valid "pid"';
-  if (typeof d.host !== 'string' || d.host === '') return 'no valid "host"';
-  if (typeof d.updatedAt !== 'string' || Number.isNaN(Date.parse(d.updatedAt)))
-    return 'no valid "updatedAt"';
+/**
+ * The rest of a snapshot file, once `readProcessSnapshots` checked its pid, host and
+ * `updatedAt`: the snapshot, or why it is not one.
+ */
+function parseSnapshot(d: Record<string, unknown>): ProcessMetricsSnapshot | string {
   if (!Array.isArray(d.bounds) || !d.bounds.every(isCount)) return 'no valid "bounds"';
   if (!Array.isArray(d.hours)) return 'no "hours" array';
   for (const [i, h] of d.hours.entries()) {
     const problem = hourProblem(h);
     if (problem !== undefined) return `hours[${i}]: ${problem}`;
   }
-  return data as ProcessMetricsSnapshot;
+  return d as unknown as ProcessMetricsSnapshot;
 }
 
 function hourProblem(value: unknown): string | undefined {

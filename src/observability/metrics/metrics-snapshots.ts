@@ -1,7 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { PeriodicSnapshotWriter } from '../../support/index.js';
 import type { MetricsRegistry } from './metrics-registry.js';
 
 /** The folder of per-process snapshot files, under the app's `var/state`. */
@@ -206,85 +203,52 @@ export interface MetricsSnapshotRecorderOptions {
 export class MetricsSnapshotRecorder {
   readonly file: string;
   readonly #options: MetricsSnapshotRecorderOptions;
-  readonly #now: () => Date;
-  readonly #pid: number;
-  readonly #host: string;
-  readonly #startedAt: string;
+  readonly #writer: PeriodicSnapshotWriter<Pick<ProcessMetricsSnapshot, 'bounds' | 'hours'>>;
   #previous: MetricsTotals = emptyTotals();
   #hours: HourTotals[] = [];
   #active = false;
-  #timer: NodeJS.Timeout | undefined;
-  #writing: Promise<unknown> = Promise.resolve();
-  #warned = false;
-  #started = false;
 
   constructor(options: MetricsSnapshotRecorderOptions) {
     this.#options = options;
-    this.#now = options.now ?? (() => new Date());
-    this.#pid = options.pid ?? process.pid;
-    this.#host = options.host ?? hostname();
-    this.#startedAt = this.#now().toISOString();
-    const safe = this.#host.replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 100) || 'host';
-    this.file = join(options.folder, `${safe}-${this.#pid}.json`);
+    // The writer takes the folder, interval, clock and identity as they are.
+    this.#writer = new PeriodicSnapshotWriter({
+      ...options,
+      snapshot: (now) => this.#snapshot(now),
+    });
+    this.file = this.#writer.file;
   }
 
   /** Whether `start()` was called (and `stop()` not yet). */
   get started(): boolean {
-    return this.#started;
+    return this.#writer.started;
   }
 
   start(): void {
-    this.#started = true;
-    if (this.#timer !== undefined || this.#options.intervalMs <= 0) return;
-    this.#timer = setInterval(() => void this.flush(), this.#options.intervalMs);
-    this.#timer.unref();
+    this.#writer.start();
   }
 
   /** Fold the counts since the last flush into the current hour and write; never rejects. */
   flush(): Promise<boolean> {
-    const next = this.#writing.then(() => this.#write());
-    this.#writing = next;
-    return next;
+    return this.#writer.flush();
   }
 
-  async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
-    this.#started = false;
-    await this.flush();
+  stop(): Promise<void> {
+    return this.#writer.stop();
   }
 
-  async #write(): Promise<boolean> {
-    try {
-      const now = this.#now();
-      const { totals, bounds } = this.#options.read();
-      const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000).toISOString();
-      let bucket = this.#hours.at(-1);
-      if (bucket?.hour !== hour) {
-        bucket = { hour, ...emptyTotals() };
-        this.#hours.push(bucket);
-        if (this.#hours.length > SNAPSHOT_HOURS) this.#hours = this.#hours.slice(-SNAPSHOT_HOURS);
-      }
-      if (addDelta(bucket, totals, this.#previous)) this.#active = true;
-      this.#previous = totals;
-      if (!this.#active) return false;
-      const data: ProcessMetricsSnapshot = {
-        pid: this.#pid,
-        host: this.#host,
-        startedAt: this.#startedAt,
-        updatedAt: now.toISOString(),
-        bounds,
-        hours: this.#hours.filter((h) => h !== bucket || hasCounts(h)),
-      };
-      await writeAtomic(this.file, `${JSON.stringify(data)}\n`);
-      return true;
-    } catch (error) {
-      if (!this.#warned) {
-        this.#warned = true;
-        this.#options.onError?.(error);
-      }
-      return false;
+  #snapshot(now: Date): Pick<ProcessMetricsSnapshot, 'bounds' | 'hours'> | undefined {
+    const { totals, bounds } = this.#options.read();
+    const hour = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000).toISOString();
+    let bucket = this.#hours.at(-1);
+    if (bucket?.hour !== hour) {
+      bucket = { hour, ...emptyTotals() };
+      this.#hours.push(bucket);
+      if (this.#hours.length > SNAPSHOT_HOURS) this.#hours = this.#hours.slice(-SNAPSHOT_HOURS);
     }
+    if (addDelta(bucket, totals, this.#previous)) this.#active = true;
+    this.#previous = totals;
+    if (!this.#active) return undefined;
+    return { bounds, hours: this.#hours.filter((h) => h !== bucket || hasCounts(h)) };
   }
 }
 
@@ -296,17 +260,4 @@ function hasCounts(t: MetricsTotals): boolean {
       Object.keys(t.jobs).length >
     0
   );
-}
-
-// Write beside the target and rename over it: a reader sees the old file or the new one.
-async function writeAtomic(file: string, content: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, content, 'utf8');
-    await rename(tmp, file);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
 }

@@ -225,19 +225,18 @@ export class DatabaseQueueDriver implements QueueDriver {
   ): Promise<ClaimedJob[]> {
     assertClaim(queues, limit, workerId, leaseMs);
     const now = this.#now();
-    const order = queueOrder(queues);
-    const candidates = sql`SELECT id FROM ${jobs}
-      WHERE queue IN (${sql.join(queues)})
-        AND ((lease_until = 0 AND available_at <= ${now} AND pending_children = 0)
-          OR (lease_until > 0 AND lease_until <= ${now}))
-      ORDER BY ${order}priority DESC, available_at, id
-      LIMIT ${sql.lit(limit)}`;
     const set = sql`attempt = attempt + 1, fence = fence + 1,
       lease_until = ${now + leaseMs}, worker_id = ${workerId}`;
     let rows: JobRow[];
     if (this.#dialect === 'mysql') {
       // MySQL cannot UPDATE … RETURNING, nor update a table its own subquery reads: a short
       // transaction locks the candidates (skipping rows other claimers hold), then updates.
+      const candidates = sql`SELECT id FROM ${jobs}
+        WHERE queue IN (${sql.join(queues)})
+          AND ((lease_until = 0 AND available_at <= ${now} AND pending_children = 0)
+            OR (lease_until > 0 AND lease_until <= ${now}))
+        ORDER BY ${queueOrder(queues)}priority DESC, available_at, id
+        LIMIT ${sql.lit(limit)}`;
       rows = await this.#transaction(async () => {
         const db = this.#db;
         const locked = await sql<{ id: string }>`${candidates} FOR UPDATE SKIP LOCKED`.execute(db);
@@ -248,10 +247,9 @@ export class DatabaseQueueDriver implements QueueDriver {
           .rows;
       });
     } else {
-      const lock = this.#dialect === 'postgres' ? sql` FOR UPDATE SKIP LOCKED` : sql``;
       rows = (
         await sql<JobRow>`UPDATE ${jobs} SET ${set}
-          WHERE id IN (${candidates}${lock}) RETURNING *`.execute(this.#db)
+          WHERE id IN (${this.#candidates(queues, limit, now)}) RETURNING *`.execute(this.#db)
       ).rows;
     }
     const position = new Map(queues.map((q, i) => [q, i]));
@@ -262,6 +260,41 @@ export class DatabaseQueueDriver implements QueueDriver {
         a.availableAt - b.availableAt ||
         (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
     );
+  }
+
+  /**
+   * The ids a claim takes (PostgreSQL, SQLite): per queue, its free jobs read in the claim
+   * index's order (priority, age, id; see createClaimIndex) up to `limit`, plus the expired
+   * leases (a range of the same index), merged in the order of `queues`, then priority, age
+   * and id. Each part reads at most `limit` rows off the index, whatever the backlog; one
+   * query ordering the whole backlog by an OR of both conditions sorted it on every claim.
+   * PostgreSQL locks each part's rows with SKIP LOCKED, so concurrent claimers take
+   * different jobs.
+   */
+  #candidates(queues: readonly string[], limit: number, now: number): RawBuilder<unknown> {
+    const lock = this.#dialect === 'postgres' ? sql` FOR UPDATE SKIP LOCKED` : sql``;
+    const top = sql.lit(limit);
+    const order = sql`ORDER BY priority DESC, available_at, id LIMIT ${top}${lock}`;
+    const free = queues.map(
+      (queue, rank) => sql`SELECT * FROM (SELECT id, ${sql.lit(rank)} AS queue_rank, priority,
+          available_at FROM ${jobs}
+        WHERE queue = ${queue} AND lease_until = 0 AND available_at <= ${now}
+          AND pending_children = 0
+        ${order}) AS ${sql.id(`free_${rank}`)}`,
+    );
+    const rank =
+      queues.length === 1
+        ? sql.lit(0)
+        : sql`CASE queue ${sql.join(
+            queues.map((q, i) => sql`WHEN ${q} THEN ${sql.lit(i)}`),
+            sql` `,
+          )} END`;
+    const expired = sql`SELECT * FROM (SELECT id, ${rank} AS queue_rank, priority,
+        available_at FROM ${jobs}
+      WHERE lease_until > 0 AND lease_until <= ${now} AND queue IN (${sql.join(queues)})
+      ${order}) AS expired`;
+    return sql`SELECT id FROM (${sql.join([...free, expired], sql` UNION ALL `)}) AS candidates
+      ORDER BY queue_rank, priority DESC, available_at, id LIMIT ${top}`;
   }
 
   /**

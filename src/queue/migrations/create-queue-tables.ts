@@ -60,11 +60,7 @@ export const createQueueTables = defineMigration({
       .addColumn('worker_id', ident(255))
       .addColumn('last_error', text)
       .execute();
-    await db.schema
-      .createIndex('jobs_claim_index')
-      .on(JOBS_TABLE)
-      .columns(['queue', 'lease_until', 'priority', 'available_at'])
-      .execute();
+    await createClaimIndex(db);
     await db.schema.createIndex('jobs_lease_index').on(JOBS_TABLE).column('lease_until').execute();
     await db.schema
       .createIndex('jobs_unique_index')
@@ -124,3 +120,20 @@ export const createQueueTables = defineMigration({
     await db.schema.dropTable(JOBS_TABLE).ifExists().execute();
   },
 });
+
+/** The claim index's name (see {@link createClaimIndex}). */
+export const CLAIM_INDEX = 'jobs_claim_order_index';
+
+/**
+ * The index a claim reads in order: per queue, the free jobs (`lease_until = 0`) by
+ * priority (highest first), then age, then id, exactly the claim's ORDER BY, so a claim
+ * reads its LIMIT rows off the index instead of sorting the backlog; expired leases are a
+ * range on `lease_until` of the same index.
+ */
+export async function createClaimIndex(db: Kysely<AnyDatabase>): Promise<void> {
+  await db.schema
+    .createIndex(CLAIM_INDEX)
+    .on(JOBS_TABLE)
+    .columns(['queue', 'lease_until', 'priority desc', 'available_at', 'id'])
+    .execute();
+}

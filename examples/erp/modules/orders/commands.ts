@@ -15,7 +15,7 @@ export default [
         ui.error(`quantity must be a positive integer, got ${String(args.quantity)}`);
         return 1;
       }
-      const order = await app.make('orders').place([{ sku: String(args.sku), quantity }]);
+      const order = await app.make('orders').place([{ sku: String(args.sku), quantity }], 'cli');
       ui.output(order, () =>
         ui.success(`order #${order.id} ${order.status}, total ${(order.total / 100).toFixed(2)}`),
       );
