@@ -3,7 +3,8 @@
 // logger: context mixin, redaction, card-number masking) written to a file by pino's
 // asynchronous destination, the HTTP metrics instrument (requests, duration histogram,
 // in-flight) and, as in an app with TRACING_ENABLED unset, no tracing instrument at all.
-// Every request runs in its execution scope, as in an app.
+// Every request runs in its execution scope, as in an app. OBS_ONLY=scope|metrics|log keeps
+// one part (scope = an empty instrument: the execution scope alone), to see what each costs.
 //
 //   node bench/http/run.mjs --servers keel,keel-observed
 import { mkdtempSync } from 'node:fs';
@@ -30,6 +31,10 @@ const metrics = new HttpMetrics(registry);
 
 // The plain Keel peer, then the instruments on its kernel.
 const { app, serve } = await import('./keel.mjs');
-app.kernel.instrument(requestLogInstrument(logger, { skip: ['/healthz', '/_metrics'] }));
-app.kernel.instrument(metrics.instrument());
+const only = process.env.OBS_ONLY ?? 'all';
+if (!['all', 'scope', 'metrics', 'log'].includes(only)) throw new Error(`OBS_ONLY=${only}?`);
+if (only === 'scope') app.kernel.instrument({ name: 'scope', end() {} });
+if (only === 'all' || only === 'log')
+  app.kernel.instrument(requestLogInstrument(logger, { skip: ['/healthz', '/_metrics'] }));
+if (only === 'all' || only === 'metrics') app.kernel.instrument(metrics.instrument());
 await serve();

@@ -17,10 +17,10 @@ export {
 } from './logging-config.js';
 export { createPrettyStream, type PrettyStreamOptions } from './pretty-stream.js';
 export {
-  DEFAULT_REDACT_PATHS,
   escapeForTerminal,
   escapeLineBreaks,
   maskCardNumbers,
   maskCardNumbersInJson,
   REDACTED,
+  redactSecrets,
 } from './redaction.js';

@@ -4,6 +4,7 @@ import {
   escapeLineBreaks,
   maskCardNumbers,
   maskCardNumbersInJson,
+  redactSecrets,
 } from './redaction.js';
 
 describe('card number masking', () => {
@@ -62,5 +63,57 @@ describe('line breaks', () => {
   it('escapes what a terminal acts on, keeping tabs and text', () => {
     expect(escapeForTerminal('ok\tgo\u001b[2K\rX\n\u0085')).toBe('ok\tgo\\x1b[2K\\rX\\n\\x85');
     expect(escapeForTerminal('héllo ✓')).toBe('héllo ✓');
+  });
+});
+
+describe('redactSecrets', () => {
+  it('redacts secret keys in any case, at every depth up to four, in objects and arrays', () => {
+    const line = {
+      msg: 'login',
+      password: 'hunter2',
+      user: { name: 'ann', API_KEY: 'k', tokens: [{ refresh_token: 'r' }] },
+      req: { headers: { Authorization: 'Bearer x', 'set-cookie': ['a=1'], accept: '*/*' } },
+      deep: { a: { b: { c: { password: 'too deep' } } } },
+      nothing: undefined,
+    };
+    expect(redactSecrets(line)).toEqual({
+      msg: 'login',
+      password: '[redacted]',
+      user: { name: 'ann', API_KEY: '[redacted]', tokens: [{ refresh_token: '[redacted]' }] },
+      req: {
+        headers: { Authorization: '[redacted]', 'set-cookie': '[redacted]', accept: '*/*' },
+      },
+      // Depth five is not walked: a line that deep is data, not a request.
+      deep: { a: { b: { c: { password: 'too deep' } } } },
+      nothing: undefined,
+    });
+  });
+
+  it("never changes the caller's objects, and returns a line without secrets as it is", () => {
+    const headers = { authorization: 'Bearer x', host: 'a' };
+    const line = { req: { headers }, other: { kept: true } };
+    const out = redactSecrets(line);
+    expect(headers.authorization).toBe('Bearer x');
+    expect(out.req.headers).not.toBe(headers);
+    expect(out.other).toBe(line.other);
+    const clean = { a: 1, b: { c: [1, 2] } };
+    expect(redactSecrets(clean)).toBe(clean);
+  });
+
+  it('does not walk into class instances, and ignores inherited and prototype keys', () => {
+    class Credentials {
+      password = 'kept in the instance';
+    }
+    const inherited = Object.create({ password: 'inherited' }) as Record<string, unknown>;
+    const line = JSON.parse('{"__proto__": {"password": "x"}, "ok": 1}') as Record<string, unknown>;
+    const out = redactSecrets({ creds: new Credentials(), inherited, line });
+    expect(out.creds).toBeInstanceOf(Credentials);
+    expect(out.inherited).toBe(inherited);
+    expect(Object.getPrototypeOf(out.line)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(out.line, '__proto__')?.value).toEqual({
+      password: '[redacted]',
+    });
+    expect(JSON.stringify(out.line)).toBe('{"__proto__":{"password":"[redacted]"},"ok":1}');
+    expect(({} as Record<string, unknown>).password).toBeUndefined();
   });
 });

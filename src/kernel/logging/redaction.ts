@@ -1,7 +1,7 @@
 /**
- * What never reaches a log file: secrets by key (pino's path redaction, applied while the
- * line is serialized), card numbers by shape (masked in the serialized line), and line
- * breaks that would let a logged value start a line of its own.
+ * What never reaches a log file: secrets by key name (redactSecrets, on every line's fields
+ * before they are serialized), card numbers by shape (masked in the serialized line), and
+ * line breaks that would let a logged value start a line of its own.
  */
 
 const SECRET_KEYS = [
@@ -36,8 +36,7 @@ const SECRET_KEYS = [
   'cvc',
 ];
 
-// `headers.authorization` is reached by the one-level wildcards; a request or response
-// logged whole puts its headers one level deeper.
+// Header names (lower case, as Node gives them) redacted wherever headers are logged.
 const SECRET_HEADERS = [
   'authorization',
   '["proxy-authorization"]',
@@ -47,20 +46,74 @@ const SECRET_HEADERS = [
   '["x-auth-token"]',
 ];
 
-/**
- * The paths redacted on every line: the secret keys at the top level and one level down
- * (`{ user: { password } }`), and secret headers wherever requests and responses are logged.
- */
-export const DEFAULT_REDACT_PATHS: readonly string[] = [
-  ...SECRET_KEYS,
-  ...SECRET_KEYS.map((key) => (key.startsWith('[') ? `*${key}` : `*.${key}`)),
-  ...['req.headers', 'res.headers', 'request.headers', 'response.headers'].flatMap((prefix) =>
-    SECRET_HEADERS.map((h) => (h.startsWith('[') ? `${prefix}${h}` : `${prefix}.${h}`)),
-  ),
-];
-
 /** What a redacted value becomes. */
 export const REDACTED = '[redacted]';
+
+/** A secret key's name as compared: lower case, bracket quotes dropped. */
+function secretName(key: string): string {
+  return (key.startsWith('["') ? key.slice(2, -2) : key).toLowerCase();
+}
+
+const SECRET_NAMES: ReadonlySet<string> = new Set(
+  [...SECRET_KEYS, ...SECRET_HEADERS].map(secretName),
+);
+
+/** How deep into a line's fields secrets are looked for (a request logged whole is 3). */
+const MAX_REDACT_DEPTH = 4;
+
+function isPlainContainer(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function redactLevel(value: Record<string, unknown>, depth: number): Record<string, unknown> {
+  let out: Record<string, unknown> | undefined;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const field = value[key];
+    let next = field;
+    if (SECRET_NAMES.has(key) || SECRET_NAMES.has(key.toLowerCase())) {
+      if (field === undefined) continue;
+      next = REDACTED;
+    } else if (depth < MAX_REDACT_DEPTH && isPlainContainer(field)) {
+      next = redactLevel(field, depth + 1);
+    }
+    if (next !== field) {
+      // Copy on write: the caller's objects (a request's real headers) are never changed.
+      out ??= (Array.isArray(value) ? [...value] : { ...value }) as Record<string, unknown>;
+      // An own `__proto__` key (from JSON.parse) is data: assigning it would set the copy's
+      // prototype instead.
+      if (key === '__proto__')
+        Object.defineProperty(out, key, {
+          value: next,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else out[key] = next;
+    }
+  }
+  return out ?? value;
+}
+
+/**
+ * The line's fields with every secret key's value (passwords, tokens, API keys,
+ * authorization and cookie headers, card fields; any case) replaced by `[redacted]`, at any
+ * depth up to four, in plain objects and arrays. The line's own objects are not modified:
+ * the objects on the way to a secret are copied. One pass over the fields, with a set lookup
+ * per key: it runs on every line (pino's path redaction re-read each of ~100 paths per line).
+ *
+ * @example
+ * ```ts
+ * redactSecrets({ user: 'ann', headers: { Authorization: 'Bearer x' } });
+ * // { user: 'ann', headers: { Authorization: '[redacted]' } }
+ * ```
+ */
+export function redactSecrets<T extends Record<string, unknown>>(fields: T): T {
+  return redactLevel(fields, 1) as T;
+}
 
 // 13 to 19 digits, single spaces or dashes allowed between them; not glued to a word or a
 // dash before (a UUID's later groups, `id_…`) nor to a word after. Cheap to run on every
@@ -100,6 +153,29 @@ function jsonStringTracker(json: string): (index: number) => boolean {
   };
 }
 
+/**
+ * Whether `text` holds 13 digits in a row (single spaces or dashes allowed between them):
+ * the cheap test every line passes first. A loop over char codes costs a fraction of the
+ * card pattern (a lookbehind tried at every position), and almost no line has such a run.
+ */
+function hasDigitRun(text: string): boolean {
+  let run = 0;
+  let separated = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++run >= 13) return true;
+      separated = false;
+    } else if ((c === 32 || c === 45) && run > 0 && !separated) {
+      separated = true;
+    } else {
+      run = 0;
+      separated = false;
+    }
+  }
+  return false;
+}
+
 function maskDigits(candidate: string): string {
   // Keep the last four digits (what receipts print) and the separators.
   let toMask = candidate.replace(/\D/g, '').length - 4;
@@ -133,6 +209,7 @@ function isCardNumber(candidate: string): boolean {
  * ```
  */
 export function maskCardNumbersInJson(line: string): string {
+  if (!hasDigitRun(line)) return line;
   CARD_CANDIDATE.lastIndex = 0;
   if (!CARD_CANDIDATE.test(line)) return line;
   CARD_CANDIDATE.lastIndex = 0;
