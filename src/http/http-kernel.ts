@@ -48,6 +48,8 @@ export class HttpKernel {
   readonly #body: BodyOptions | undefined;
   #table: RouteTable<CompiledRoute> | undefined;
   #instruments: RequestInstrument[] = [];
+  /** Whether an instrument needs the execution scope (see RequestInstrument.scope). */
+  #scoped = false;
 
   readonly #controllerFactory: HttpKernelOptions['controllerFactory'];
 
@@ -107,11 +109,13 @@ export class HttpKernel {
   }
 
   /**
-   * Observe every request (logs, metrics, tracing). With an instrument, each request runs in
-   * its own execution scope, so everything it logs carries its `request_id`.
+   * Observe every request (logs, metrics, tracing). Unless every instrument says
+   * `scope: false`, each request runs in its own execution scope, so everything it logs
+   * carries its `request_id`.
    */
   instrument<State>(instrument: RequestInstrument<State>): this {
     this.#instruments = [...this.#instruments, instrument as RequestInstrument];
+    this.#scoped = this.#instruments.some((i) => i.scope !== false);
     return this;
   }
 
@@ -127,8 +131,7 @@ export class HttpKernel {
   #observe(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const instruments = this.#instruments;
-    const scope: ExecutionScope = { request_id: ctx.requestId };
-    executionContext.run(scope, () => {
+    const observe = () => {
       const states = new Array<unknown>(instruments.length);
       for (let i = 0; i < instruments.length; i++) {
         const instrument = instruments[i]!;
@@ -158,7 +161,9 @@ export class HttpKernel {
         }
       });
       this.#dispatch(ctx, req, res);
-    });
+    };
+    if (!this.#scoped) observe();
+    else executionContext.run({ request_id: ctx.requestId } satisfies ExecutionScope, observe);
   }
 
   #instrumentFailed(instrument: RequestInstrument, error: unknown): void {

@@ -108,6 +108,18 @@ describe('request instruments', () => {
     expect(await post('/validated', 'r2')).toEqual({ id: 'r2', body: { a: 1 } });
   });
 
+  it('open no scope when every instrument says scope: false', async () => {
+    const k = kernel();
+    const ended: number[] = [];
+    k.instrument({ name: 'count', scope: false, end: (_ctx, _s, o) => ended.push(o.status) });
+    k.router.get('/scope', () => ({ scoped: executionContext.current() !== undefined }));
+    expect((await k.inject('/scope')).json()).toEqual({ scoped: false });
+    k.instrument(recorder().instrument);
+    expect((await k.inject('/scope')).json()).toEqual({ scoped: true });
+    await sleep(5);
+    expect(ended).toEqual([200, 200]);
+  });
+
   it('a throwing instrument is logged and the request still answers', async () => {
     const errors: unknown[] = [];
     const logger = createNullLogger();

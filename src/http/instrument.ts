@@ -31,6 +31,13 @@ export interface RequestOutcome {
 export interface RequestInstrument<State = unknown> {
   /** The instrument's name, for the error logged when it throws. */
   readonly name: string;
+  /**
+   * Whether the request must run in an execution scope (default true): log lines inside it
+   * carry its `request_id`, tracing keeps its span there. An instrument that only reads the
+   * context and the outcome (metrics) says false; when all say false, no scope is opened:
+   * on Node 20 a scope costs about a microsecond per promise the request creates.
+   */
+  readonly scope?: boolean;
   begin?(ctx: HttpContext): State;
   end(ctx: HttpContext, state: State, outcome: RequestOutcome): void;
 }

@@ -1,5 +1,5 @@
-import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
+import { type ExecutionScope, executionContext } from '../../kernel/index.js';
 import {
   type BodyOptions,
   limitFor,
@@ -32,6 +32,11 @@ import { cleanupUploads, type UploadedFile } from './uploaded-file.js';
  * const parsed = await body.parse();
  * ```
  */
+/** `fn` run in `scope` when there is one (the request's execution scope), else as it is. */
+function inScope<A, R>(scope: ExecutionScope | undefined, fn: (arg: A) => R): (arg: A) => R {
+  return scope === undefined ? fn : (arg) => executionContext.run(scope, () => fn(arg));
+}
+
 export class BodyReader {
   readonly #req: IncomingMessage;
   readonly #options: ResolvedBodyOptions;
@@ -92,8 +97,9 @@ export class BodyReader {
       req,
       { limit: limitFor(options, kind), timeoutMs: options.timeoutMs, kind },
       // The request stream calls back from its 'end' event, in the socket's async context:
-      // bound, validation and the handler run in the request's (its request_id, its span).
-      AsyncResource.bind((bytes: Buffer) => {
+      // re-entered, validation and the handler run in the request's scope (its request_id,
+      // its span). Not AsyncResource.bind: on Node 20 each bind builds a deprecation wrapper.
+      inScope(executionContext.current(), (bytes: Buffer) => {
         this.#buffer = bytes;
         const decoded = plan === undefined ? NO_BODY : decodeBufferedBody(plan, bytes, options);
         this.#decoded = decoded;

@@ -129,6 +129,8 @@ export class HttpMetrics {
   instrument(): RequestInstrument<undefined> {
     return {
       name: 'metrics',
+      // Counting needs no execution scope: an app with metrics alone pays for none.
+      scope: false,
       begin: () => {
         this.inFlight++;
         return undefined;
