@@ -63,7 +63,11 @@ export class RedisQueueDriver implements QueueDriver {
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, Worker>();
   /** The queue of each job this driver claimed and still holds. */
-  readonly #held = new Map<string, string>();
+  /**
+   * The jobs this process claimed and still holds, as BullMQ returned them: settling one
+   * needs no read of the job hash first (its data changes only through this holder).
+   */
+  readonly #held = new Map<string, BullJob<JobData>>();
   #subscriber: Redis | undefined;
   #subscribed: Promise<unknown> | undefined;
   readonly #waiters = new Set<() => void>();
@@ -164,22 +168,27 @@ export class RedisQueueDriver implements QueueDriver {
     const claimed: ClaimedJob[] = [];
     for (const queue of queues) {
       const worker = this.#worker(queue, leaseMs);
-      while (claimed.length < limit) {
-        fence++;
-        const job = (await worker.getNextJob(tokenOf(fence), { block: false })) as
-          | BullJob<JobData>
-          | undefined;
-        if (job === undefined) break;
+      const wanted = limit - claimed.length;
+      if (wanted <= 0) break;
+      // The moves are sent together (ioredis pipelines them on the one connection): one
+      // round trip for the batch instead of one per job. Each carries its own fence; the
+      // fences of moves that found the queue empty are simply never used.
+      const fences = Array.from({ length: wanted }, () => ++fence);
+      const jobs = (await Promise.all(
+        fences.map((f) => worker.getNextJob(tokenOf(f), { block: false })),
+      )) as Array<BullJob<JobData> | undefined>;
+      jobs.forEach((job, i) => {
+        if (job === undefined) return;
         const data = job.data;
-        this.#held.set(job.id as string, queue);
+        this.#held.set(job.id as string, job);
         claimed.push({
           ...data.record,
           attempt: Math.max(1, job.attemptsStarted - (data.released ?? 0)),
-          fence,
+          fence: fences[i] as number,
           leaseUntil: this.#now() + leaseMs,
           workerId,
         });
-      }
+      });
     }
     return claimed;
   }
@@ -193,10 +202,13 @@ export class RedisQueueDriver implements QueueDriver {
 
   async complete(lease: JobLease): Promise<boolean> {
     const job = await this.#job(lease);
-    if (job === undefined || !(await this.#holds(job, lease))) return false;
+    if (job === undefined) return false;
     const { record } = job.data;
     // The next link first: a crash in between runs it (id-keyed, so once), never loses it.
+    // Only then is the lock read first; a plain completion is fenced by moveToCompleted's
+    // own token check (a lost lease fails it with a lock error, answered false).
     if (record.chain !== undefined && record.chain.length > 0) {
+      if (!(await this.#holds(job, lease))) return false;
       const [next, ...rest] = record.chain;
       await this.enqueue([{ ...(next as JobRecord), ...(rest.length ? { chain: rest } : {}) }]);
     }
@@ -421,9 +433,8 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async #job(lease: JobLease): Promise<BullJob<JobData> | undefined> {
-    const queue = this.#held.get(lease.id);
-    if (queue === undefined || !Number.isSafeInteger(lease.fence)) return undefined;
-    return (await this.#queue(queue).getJob(lease.id)) as BullJob<JobData> | undefined;
+    if (!Number.isSafeInteger(lease.fence)) return undefined;
+    return this.#held.get(lease.id);
   }
 
   /** Whether `lease` still holds the job's lock (a refresh that changes nothing else). */
