@@ -184,7 +184,16 @@ export class Connection<DB = AnyDatabase> {
       await this.#rollback(() => trx.rollback().execute(), error);
       throw error;
     }
-    await trx.commit().execute();
+    try {
+      await trx.commit().execute();
+    } catch (error) {
+      // A COMMIT that failed (its connection lost mid-way, a serialization failure) leaves
+      // Kysely's controlled transaction holding its connection until rollback() runs, and
+      // that pool connection would never come back: the pool could not even close. The
+      // rollback releases it whatever it answers (a dead connection is then discarded).
+      await this.#rollback(() => trx.rollback().execute(), error);
+      throw error;
+    }
     await this.#runAfterCommit(state.callbacks);
     return result;
   }

@@ -246,11 +246,11 @@ describeEachDialect('queue resilience', (database, dialect) => {
 
   it.runIf(dialect === 'postgres')(
     "recovers when the worker's connections are terminated mid-run (pg_terminate_backend)",
-    // KNOWN FLAKE, under investigation: in 1 of 3 full CI runs (coverage on, the 10,000-job
-    // suites loading the same server) the worker stops making progress after a kill and the
-    // test times out; run alone it has always passed. One retry keeps CI meaningful while
-    // the stall is tracked down (see the stop note of 2026-11-27).
-    { timeout: 60_000, retry: 1 },
+    // It used to hang now and then in its cleanup: a kill landing on a COMMIT left Kysely's
+    // transaction holding its pool connection, so the pool never closed. Connection's
+    // transactions now roll back (releasing it) when COMMIT fails; see
+    // src/db/transaction-commit-failure.test.ts for the deterministic version.
+    { timeout: 60_000 },
     async () => {
       // Its own connection, named so the admin session can find its backends (and only them:
       // other suites share the server).
