@@ -142,6 +142,9 @@ export class Worker {
       const free = this.#o.concurrency - this.#running.size;
       if (free <= 0) {
         await Promise.race([...[...this.#running.values()].map((r) => r.done), this.#stopped]);
+        // One turn more: the slots that finish together are claimed for in one batch, not
+        // one claim (a round trip or a statement) per slot.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       const room =
