@@ -19,6 +19,7 @@ import {
 import { PgJobListener } from './database-listener.js';
 import {
   assertArgument,
+  assertAvailableAt,
   assertBatch,
   assertClaim,
   assertLease,
@@ -28,6 +29,7 @@ import {
   batchCallbacks,
   decodeRow,
   type FailedRow,
+  failedPage,
   failedRow,
   failedToRecord,
   type JobRow,
@@ -385,12 +387,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   }
 
   async retry(lease: JobLease, availableAt: number, error: string): Promise<boolean> {
-    assertArgument(
-      Number.isSafeInteger(availableAt) && availableAt >= 0,
-      'availableAt',
-      'epoch milliseconds',
-      availableAt,
-    );
+    assertAvailableAt(availableAt);
     return this.#fenced(
       lease,
       sql`lease_until = 0, worker_id = NULL, available_at = ${availableAt}, last_error = ${String(error)}`,
@@ -400,12 +397,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   async release(lease: JobLease, availableAt?: number): Promise<boolean> {
     if (availableAt === undefined)
       return this.#fenced(lease, sql`lease_until = 0, worker_id = NULL, attempt = attempt - 1`);
-    assertArgument(
-      Number.isSafeInteger(availableAt) && availableAt >= 0,
-      'availableAt',
-      'epoch milliseconds',
-      availableAt,
-    );
+    assertAvailableAt(availableAt);
     return this.#fenced(
       lease,
       sql`lease_until = 0, worker_id = NULL, attempt = attempt - 1, available_at = ${availableAt}`,
@@ -625,20 +617,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   async failed(
     options: { queue?: string; limit?: number; offset?: number } = {},
   ): Promise<FailedJob[]> {
-    const limit = options.limit ?? 100;
-    const offset = options.offset ?? 0;
-    assertArgument(
-      Number.isInteger(limit) && limit >= 1 && limit <= 1000,
-      'limit',
-      'an integer from 1 to 1000',
-      limit,
-    );
-    assertArgument(
-      Number.isSafeInteger(offset) && offset >= 0,
-      'offset',
-      'a non-negative integer',
-      offset,
-    );
+    const { limit, offset } = failedPage(options);
     if (options.queue !== undefined) assertQueues([options.queue]);
     const where = options.queue === undefined ? sql`` : sql`WHERE queue = ${options.queue}`;
     const rows = await sql<FailedRow>`SELECT * FROM ${failedJobs} ${where}

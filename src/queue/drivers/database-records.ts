@@ -457,6 +457,38 @@ export function assertLease(leaseMs: number): void {
   );
 }
 
+/** A time a job becomes available again (`retry`, `release`): epoch milliseconds. */
+export function assertAvailableAt(availableAt: number): void {
+  assertArgument(
+    Number.isSafeInteger(availableAt) && availableAt >= 0,
+    'availableAt',
+    'epoch milliseconds',
+    availableAt,
+  );
+}
+
+/** The page `QueueDriver.failed` lists, checked the same way by every driver (1 to 1000 rows). */
+export function failedPage(options: { limit?: number; offset?: number }): {
+  limit: number;
+  offset: number;
+} {
+  const limit = options.limit ?? 100;
+  const offset = options.offset ?? 0;
+  assertArgument(
+    Number.isInteger(limit) && limit >= 1 && limit <= 1000,
+    'limit',
+    'an integer from 1 to 1000',
+    limit,
+  );
+  assertArgument(
+    Number.isSafeInteger(offset) && offset >= 0,
+    'offset',
+    'a non-negative integer',
+    offset,
+  );
+  return { limit, offset };
+}
+
 /** Every argument of `QueueDriver.claim`, checked the same way by every driver. */
 export function assertClaim(
   queues: readonly string[],

@@ -11,12 +11,14 @@ import type {
 } from '../driver.js';
 import {
   assertArgument,
+  assertAvailableAt,
   assertBatch,
   assertClaim,
   assertLease,
   assertQueues,
   assertRecord,
   batchCallbacks,
+  failedPage,
 } from './database-records.js';
 
 interface Slot {
@@ -194,12 +196,7 @@ export class MemoryQueueDriver implements QueueDriver {
   }
 
   async retry(lease: JobLease, availableAt: number): Promise<boolean> {
-    assertArgument(
-      Number.isSafeInteger(availableAt) && availableAt >= 0,
-      'availableAt',
-      'epoch milliseconds',
-      availableAt,
-    );
+    assertAvailableAt(availableAt);
     const slot = this.#held(lease);
     if (slot === undefined) return false;
     slot.availableAt = availableAt;
@@ -236,13 +233,7 @@ export class MemoryQueueDriver implements QueueDriver {
   }
 
   async release(lease: JobLease, availableAt?: number): Promise<boolean> {
-    if (availableAt !== undefined)
-      assertArgument(
-        Number.isSafeInteger(availableAt) && availableAt >= 0,
-        'availableAt',
-        'epoch milliseconds',
-        availableAt,
-      );
+    if (availableAt !== undefined) assertAvailableAt(availableAt);
     const slot = this.#held(lease);
     if (slot === undefined) return false;
     slot.attempt = Math.max(0, slot.attempt - 1);
@@ -289,20 +280,7 @@ export class MemoryQueueDriver implements QueueDriver {
   async failed(
     options: { queue?: string; limit?: number; offset?: number } = {},
   ): Promise<FailedJob[]> {
-    const limit = options.limit ?? 100;
-    const offset = options.offset ?? 0;
-    assertArgument(
-      Number.isInteger(limit) && limit >= 1 && limit <= 1000,
-      'limit',
-      'an integer from 1 to 1000',
-      limit,
-    );
-    assertArgument(
-      Number.isSafeInteger(offset) && offset >= 0,
-      'offset',
-      'a non-negative integer',
-      offset,
-    );
+    const { limit, offset } = failedPage(options);
     return [...this.#failed.values()]
       .map((f) => f.failed)
       .filter((f) => options.queue === undefined || f.queue === options.queue)

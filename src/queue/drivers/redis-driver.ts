@@ -14,7 +14,14 @@ import type {
   QueueStats,
 } from '../driver.js';
 import { E_QUEUE_INVALID_JOB } from '../errors.js';
-import { assertArgument, assertClaim, assertLease, assertRecord } from './database-records.js';
+import {
+  assertArgument,
+  assertAvailableAt,
+  assertClaim,
+  assertLease,
+  assertRecord,
+  failedPage,
+} from './database-records.js';
 import {
   bullName,
   bullPriority,
@@ -221,6 +228,7 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async retry(lease: JobLease, availableAt: number, error: string): Promise<boolean> {
+    assertAvailableAt(availableAt);
     const job = await this.#job(lease);
     if (job === undefined || !(await this.#holds(job, lease))) return false;
     await job.updateData({ ...job.data, error });
@@ -247,13 +255,7 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async release(lease: JobLease, availableAt?: number): Promise<boolean> {
-    if (availableAt !== undefined)
-      assertArgument(
-        Number.isSafeInteger(availableAt) && availableAt >= 0,
-        'availableAt',
-        'epoch milliseconds',
-        availableAt,
-      );
+    if (availableAt !== undefined) assertAvailableAt(availableAt);
     const job = await this.#job(lease);
     if (job === undefined || !(await this.#holds(job, lease))) return false;
     await job.updateData({ ...job.data, released: (job.data.released ?? 0) + 1 });
@@ -323,15 +325,7 @@ export class RedisQueueDriver implements QueueDriver {
   async failed(
     options: { queue?: string; limit?: number; offset?: number } = {},
   ): Promise<FailedJob[]> {
-    const limit = options.limit ?? 100;
-    const offset = options.offset ?? 0;
-    assertArgument(Number.isSafeInteger(limit) && limit > 0, 'limit', 'a positive integer', limit);
-    assertArgument(
-      Number.isSafeInteger(offset) && offset >= 0,
-      'offset',
-      'an integer >= 0',
-      offset,
-    );
+    const { limit, offset } = failedPage(options);
     const all = (await this.#failedJobs(options.queue, offset + limit)).map(toFailed);
     return all.sort((a, b) => b.failedAt - a.failedAt).slice(offset, offset + limit);
   }
