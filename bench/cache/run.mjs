@@ -11,13 +11,12 @@ import { deepStrictEqual } from 'node:assert';
 //   node bench/cache/run.mjs --cases memory-get,redis-get --build
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cliTools } from '../lib/common.mjs';
+import { buildKeel, cliTools, ensureDependencies, newestMtime, reachable } from '../lib/common.mjs';
 import { checkGoals, fmt, fmtRatio, summarise, toMarkdown, versions } from './lib/report.mjs';
 
 const { fail, positiveInt, pickList } = cliTools('bench/cache');
@@ -137,57 +136,8 @@ if (options.pin && !process.env.KEEL_BENCH_PINNED) {
   );
 }
 
-/** bench/cache has its own dependencies; install them from the lock file when missing. */
-function ensureDependencies() {
-  if (existsSync(join(HERE, 'node_modules'))) return;
-  const ci = existsSync(join(HERE, 'package-lock.json'));
-  console.log(`· installing bench/cache dependencies (npm ${ci ? 'ci' : 'install'})`);
-  const result = spawnSync('npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund'], {
-    cwd: HERE,
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) fail('installing bench/cache dependencies failed');
-}
-
-/** Newest modification time of the files under `dir` (0 when it does not exist). */
-function newestMtime(dir) {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
 function prepareKeel() {
-  if (!options.peers.includes('keel')) return;
-  if (options.build) {
-    console.log('· building Keel (npm run build)');
-    const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (result.status !== 0) fail('npm run build failed');
-  }
-  if (newestMtime(join(ROOT, 'src/cache')) > newestMtime(join(ROOT, 'dist/cache'))) {
-    console.log(
-      '! dist/cache looks older than src/cache; pass --build to measure the current code',
-    );
-  }
-}
-
-function reachable(url) {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname, port: Number(port || 6379) });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.setTimeout(1000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
+  if (options.peers.includes('keel')) buildKeel({ build: options.build, subsystem: 'cache', fail });
 }
 
 /**
@@ -286,7 +236,7 @@ async function deleteRunKeys(runPrefix) {
 }
 
 async function main() {
-  ensureDependencies();
+  ensureDependencies(HERE, 'bench/cache', fail);
   prepareKeel();
   const { product, neverCalled } = await import('./peers/shared.mjs');
   const peers = {};
@@ -295,7 +245,7 @@ async function main() {
   const loadStart = os.loadavg()[0];
   // dist/ is shared: a rebuild by someone else mid-run would mix two builds in one report.
   const distBuilt = newestMtime(join(ROOT, 'dist/cache'));
-  const redisUp = await reachable(options.redisUrl);
+  const redisUp = await reachable(options.redisUrl, 6379);
   // Every key of the run starts with this: unique per run, deleted at the end.
   const runPrefix = `kb:${randomBytes(4).toString('hex')}:`;
   const seconds =

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cliTools } from '../lib/common.mjs';
+import { cliTools, ensureDependencies } from '../lib/common.mjs';
 import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
 import { machineInfo, peerVersions, summarise, toMarkdown } from './lib/report.mjs';
 import {
@@ -103,17 +103,6 @@ function parseOptions(argv) {
 }
 
 /** bench/http has its own dependencies; install them from the lock file when missing. */
-function ensureDependencies() {
-  if (existsSync(`${HERE}node_modules`)) return;
-  const ci = existsSync(`${HERE}package-lock.json`);
-  console.log(`· installing bench/http dependencies (npm ${ci ? 'ci' : 'install'})`);
-  const result = spawnSync('npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund'], {
-    cwd: HERE,
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) fail('installing bench/http dependencies failed');
-}
-
 /** Keel runs from dist/: build it on --build, skip it with a reason when it is absent. */
 function prepareKeel(options, skipped) {
   if (!options.servers.includes('keel')) return;
@@ -233,7 +222,7 @@ async function measureRoute(route, servers, options, generator, samples) {
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   const skipped = [];
-  ensureDependencies();
+  ensureDependencies(HERE, 'bench/http', fail);
   prepareKeel(options, skipped);
   if (options.servers.length === 0) fail('no server to measure');
   let generator;

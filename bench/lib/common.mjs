@@ -1,7 +1,9 @@
 // What every suite's harness shares: option parsing that fails with a clear message, the
-// median, installed versions and the git commit for the report header.
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+// median, installed versions and the git commit for the report header, installing a suite's
+// own dependencies, building Keel's dist/, and probing a server's port.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,4 +60,60 @@ export function git(args) {
   } catch {
     return 'unknown';
   }
+}
+
+/** Install a suite's own dependencies (from its lock file) when its node_modules is missing. */
+export function ensureDependencies(dir, suite, fail) {
+  if (existsSync(join(dir, 'node_modules'))) return;
+  const ci = existsSync(join(dir, 'package-lock.json'));
+  console.log(`· installing ${suite} dependencies (npm ${ci ? 'ci' : 'install'})`);
+  const result = spawnSync('npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund'], {
+    cwd: dir,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) fail(`installing ${suite} dependencies failed`);
+}
+
+/** Newest modification time of the files under `dir` (0 when it does not exist). */
+export function newestMtime(dir) {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Build Keel's dist/ when asked (or when `needed` is missing), and warn when the measured
+ * subsystem's sources are newer than its build.
+ */
+export function buildKeel({ build, subsystem, needed, fail }) {
+  if (build || (needed !== undefined && !existsSync(join(ROOT, needed)))) {
+    console.log('· building Keel (npm run build)');
+    const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (result.status !== 0) fail('npm run build failed');
+  }
+  if (newestMtime(join(ROOT, `src/${subsystem}`)) > newestMtime(join(ROOT, `dist/${subsystem}`)))
+    console.log(
+      `! dist/${subsystem} looks older than src/${subsystem}; pass --build to measure the current code`,
+    );
+}
+
+/** Whether a TCP server answers at `url`'s host and port within a second. */
+export function reachable(url, defaultPort) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port || defaultPort) });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.setTimeout(1000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
 }

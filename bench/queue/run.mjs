@@ -11,21 +11,12 @@
 //   node bench/queue/run.mjs --build                rebuild dist/ first
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import net from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cliTools } from '../lib/common.mjs';
+import { buildKeel, cliTools, ensureDependencies, newestMtime, reachable } from '../lib/common.mjs';
 import { checkGoals, fmt, summarise, toMarkdown, versions } from './lib/report.mjs';
 
 const { fail, positiveInt } = cliTools('bench/queue');
@@ -126,53 +117,9 @@ if (!values['no-pin'] && !pin)
     `! not pinning: ${hasTaskset ? `only ${os.cpus().length} CPU(s)` : 'taskset not found'}`,
   );
 
-function ensureDependencies() {
-  if (existsSync(join(HERE, 'node_modules'))) return;
-  console.log('· installing bench/queue dependencies (npm ci)');
-  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
-    cwd: HERE,
-    stdio: 'inherit',
-  });
-  if (result.status !== 0) fail('installing bench/queue dependencies failed');
-}
-
-function newestMtime(dir) {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    newest = Math.max(newest, statSync(join(entry.parentPath ?? entry.path, entry.name)).mtimeMs);
-  }
-  return newest;
-}
-
 function prepareKeel() {
   if (!options.peers.some((p) => p.startsWith('keel'))) return;
-  if (options.build || !existsSync(join(ROOT, 'dist/queue/index.js'))) {
-    console.log('· building Keel (npm run build)');
-    const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (result.status !== 0) fail('npm run build failed');
-  }
-  if (newestMtime(join(ROOT, 'src/queue')) > newestMtime(join(ROOT, 'dist/queue')))
-    console.log(
-      '! dist/queue looks older than src/queue; pass --build to measure the current code',
-    );
-}
-
-function reachable(url, defaultPort) {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: hostname, port: Number(port || defaultPort) });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.setTimeout(1000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
+  buildKeel({ build: options.build, subsystem: 'queue', needed: 'dist/queue/index.js', fail });
 }
 
 function pgServer() {
@@ -337,7 +284,7 @@ async function measurePeer(peer, runId) {
 }
 
 async function main() {
-  ensureDependencies();
+  ensureDependencies(HERE, 'bench/queue', fail);
   prepareKeel();
   const pgUp = await reachable(options.pgUrl, 5432);
   const redisUp = await reachable(options.redisUrl, 6379);
