@@ -1,5 +1,5 @@
 import type { EventEmitter } from 'node:events';
-import type { Context, ContextManager } from '@opentelemetry/api';
+import { type Context, type ContextManager, type Span, trace } from '@opentelemetry/api';
 import { type ExecutionScope, executionContext } from '../../kernel/index.js';
 
 /** The slot of the active OpenTelemetry context on an execution scope. */
@@ -18,6 +18,18 @@ export function scopeContext(scope: ExecutionScope | undefined): Context | undef
  */
 export function activateInScope(scope: ExecutionScope, context: Context): void {
   scope.slots = { ...scope.slots, [OTEL_CONTEXT_SLOT]: context };
+}
+
+/**
+ * Make `span` (a child of `parent`) the active span of the rest of `scope`'s work, and put
+ * its ids on the scope's log fields: every line logged from now on carries `trace_id` and
+ * `span_id` (log correlation). The request and job instruments call it from `begin`.
+ */
+export function activateSpanInScope(scope: ExecutionScope, parent: Context, span: Span): void {
+  activateInScope(scope, trace.setSpan(parent, span));
+  const ids = span.spanContext();
+  const fields = { trace_id: ids.traceId, span_id: ids.spanId };
+  scope.fields = scope.fields === undefined ? fields : { ...scope.fields, ...fields };
 }
 
 const EMITTER_METHODS = [

@@ -13,7 +13,7 @@ import {
 import type { ContextPropagator } from '../../kernel/index.js';
 import { executionContext } from '../../kernel/index.js';
 import type { ClaimedJob, JobInstrument, JobOutcome } from '../../queue/index.js';
-import { activateInScope, scopeContext } from './execution-context-manager.js';
+import { activateInScope, activateSpanInScope, scopeContext } from './execution-context-manager.js';
 import { recordFailure } from './spans.js';
 
 // Messaging semantic conventions (still incubating, so spelt out rather than imported).
@@ -73,12 +73,7 @@ export function jobTracingInstrument(tracer: Tracer): JobInstrument<Span | undef
         },
         parent,
       );
-      if (scope !== undefined) {
-        activateInScope(scope, trace.setSpan(parent, span));
-        const ids = span.spanContext();
-        // Log correlation: every line logged in this scope from now on carries the ids.
-        executionContext.annotate({ trace_id: ids.traceId, span_id: ids.spanId });
-      }
+      if (scope !== undefined) activateSpanInScope(scope, parent, span);
       return span;
     },
     end(_job, span, outcome: JobOutcome) {

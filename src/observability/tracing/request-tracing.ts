@@ -29,7 +29,7 @@ import type {
   TerminatingMiddleware,
 } from '../../http/index.js';
 import { executionContext } from '../../kernel/index.js';
-import { activateInScope } from './execution-context-manager.js';
+import { activateSpanInScope } from './execution-context-manager.js';
 import { recordFailure } from './spans.js';
 
 /** The request id every request span carries, to find its log lines. */
@@ -126,12 +126,7 @@ export function requestTracingInstrument(
       const scope = executionContext.current();
       const parent = incoming(ctx, options.propagator);
       const span = startRequestSpan(ctx, options, parent);
-      if (scope !== undefined) {
-        activateInScope(scope, trace.setSpan(parent, span));
-        const ids = span.spanContext();
-        // Log correlation: every line logged in this scope from now on carries the ids.
-        executionContext.annotate({ trace_id: ids.traceId, span_id: ids.spanId });
-      }
+      if (scope !== undefined) activateSpanInScope(scope, parent, span);
       return span;
     },
     end(ctx, span, outcome: RequestOutcome) {
