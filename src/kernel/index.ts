@@ -33,7 +33,13 @@ export {
   HealthRegistry,
 } from './health.js';
 export { type AppState, Lifecycle } from './lifecycle.js';
-export { createLogger, createNullLogger, type Logger, type LoggerSettings } from './logger.js';
+export {
+  createLogger,
+  createNullLogger,
+  isoTimeCached,
+  type Logger,
+  type LoggerSettings,
+} from './logger.js';
 export * from './logging/index.js';
 export { type ModuleSource, scanModuleSource } from './module-source.js';
 export { installSignalHandlers, type SignalHandlerOptions } from './signals.js';

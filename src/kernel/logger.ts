@@ -1,5 +1,6 @@
 import type { DestinationStream, LoggerOptions, Logger as PinoLogger } from 'pino';
 import { pino } from 'pino';
+import { attachLineSink } from './logging/line-sink.js';
 import { createLogContextMixin } from './logging/log-context.js';
 import type { LogProcessor } from './logging/logging-config.js';
 import { createPrettyStream } from './logging/pretty-stream.js';
@@ -84,17 +85,30 @@ export function createLogger(settings: LoggerSettings): Logger {
       destination: destination ?? pino.destination({ dest: 1, sync: true }),
     });
   }
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  // Lines nothing configurable could alter may be formatted by a hot-path writer itself.
+  if (
+    !settings.pretty &&
+    (settings.redact === undefined || settings.redact.length === 0) &&
+    (settings.processors === undefined || settings.processors.length === 0)
+  ) {
+    attachLineSink(logger, {
+      stream: (logger as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym]!,
+      memory: settings.memory ?? true,
+      maskCards: settings.maskCardNumbers !== false,
+    });
+  }
+  return logger;
 }
 
 let lastMs = -1;
 let lastTime = '';
 
 /**
- * pino's ISO timestamp, formatted once per millisecond: a busy process writes many lines in
+ * pino's ISO timestamp (`,"time":"…"`), formatted once per millisecond: a busy process writes many lines in
  * the same millisecond, and `toISOString()` was a visible share of a line's cost.
  */
-function isoTimeCached(): string {
+export function isoTimeCached(): string {
   const now = Date.now();
   if (now !== lastMs) {
     lastMs = now;

@@ -1,7 +1,7 @@
 // Keel with its observability stack on, for the overhead ratio against peers/keel.mjs (the
 // same app without it): the access log (one JSON line per request through the production
-// logger: context mixin, redaction, card-number masking) written to a file by pino's
-// asynchronous destination, the HTTP metrics instrument (requests, duration histogram,
+// logger: context mixin, redaction, card-number masking) written by Keel's file channel
+// (as `logging.channels.app = { driver: 'file', rotate: 'daily' }` in an app), the HTTP metrics instrument (requests, duration histogram,
 // in-flight) and, as in an app with TRACING_ENABLED unset, no tracing instrument at all.
 // Every request runs in its execution scope, as in an app. OBS_ONLY=scope|metrics|log keeps
 // one part (scope = an empty instrument: the execution scope alone), to see what each costs.
@@ -10,8 +10,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { createLogger } from '../../../dist/kernel/index.js';
+import { createApplicationLogger, resolveLoggingConfig } from '../../../dist/kernel/index.js';
 import {
   HttpMetrics,
   MetricsRegistry,
@@ -19,12 +18,15 @@ import {
 } from '../../../dist/observability/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'keel-bench-log-'));
-const logger = createLogger({
+const { logger } = createApplicationLogger({
   name: 'bench',
   env: 'production',
   version: '1.0.0',
-  level: 'info',
-  destination: pino.destination({ dest: join(dir, 'access.log'), sync: false, minLength: 4096 }),
+  root: dir,
+  config: resolveLoggingConfig({
+    default: 'app',
+    channels: { app: { driver: 'file', path: join(dir, 'access.log'), rotate: 'daily' } },
+  }),
 });
 const registry = new MetricsRegistry();
 const metrics = new HttpMetrics(registry);

@@ -1,6 +1,13 @@
 export { type ApplicationLoggerOptions, createApplicationLogger } from './app-logger.js';
 export * from './errors.js';
 export { FileChannel, type FileChannelOptions } from './file-channel.js';
+export {
+  attachLineSink,
+  type LineSink,
+  lineSink,
+  serializedBindings,
+  writeLine,
+} from './line-sink.js';
 export { buildLogChannels, type LogChannels, type LogChannelsOptions } from './log-channels.js';
 export { createLogContextMixin, type LogContextOptions, sampledRssMb } from './log-context.js';
 export {
@@ -19,6 +26,7 @@ export { createPrettyStream, type PrettyStreamOptions } from './pretty-stream.js
 export {
   escapeForTerminal,
   escapeLineBreaks,
+  hasDigitRun,
   maskCardNumbers,
   maskCardNumbersInJson,
   REDACTED,

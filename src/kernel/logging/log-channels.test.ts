@@ -63,6 +63,7 @@ function rotations(channels: LogChannels, name: string, count: number): Promise<
   });
 }
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const pad = (line: number) => `line ${String(line).padStart(3, '0')} ${'x'.repeat(80)}`;
 
 describe('channels', () => {
@@ -94,7 +95,12 @@ describe('channels', () => {
       channels: { app: { driver: 'file', path: 'logs/app.log', rotate: '1K' } },
     });
     const rotated = rotations(channels, 'app', 3);
-    for (let i = 0; i < 60; i++) logger.info(pad(i));
+    // One line per event-loop turn, as requests log: a turn's lines are one write, and
+    // rotation by size happens between writes.
+    for (let i = 0; i < 60; i++) {
+      logger.info(pad(i));
+      await nextTurn();
+    }
     await rotated;
     await channels.close();
     const names = readdirSync(join(root, 'logs')).sort();
@@ -116,7 +122,10 @@ describe('channels', () => {
       channels: { app: { driver: 'file', rotate: '1K', keep: 2 } },
     });
     const rotated = rotations(channels, 'app', 5);
-    for (let i = 0; i < 100; i++) logger.info(pad(i));
+    for (let i = 0; i < 100; i++) {
+      logger.info(pad(i));
+      await nextTurn();
+    }
     await rotated;
     await channels.close();
     const names = readdirSync(join(root, 'var/log')).filter((n) => /^app-.*\.log$/.test(n));

@@ -2,6 +2,7 @@ import { isAbsolute, join } from 'node:path';
 import type { DestinationStream, StreamEntry } from 'pino';
 import { pino } from 'pino';
 import { FileChannel } from './file-channel.js';
+import { LineBatcher } from './line-batcher.js';
 import {
   type LogChannelConfig,
   type LoggingConfig,
@@ -79,9 +80,12 @@ export function buildLogChannels(config: LoggingConfig, options: LogChannelsOpti
       const pretty = channel.pretty ?? options.pretty ?? false;
       // JSON is written asynchronously (pino flushes it at exit); pretty output, for a
       // person at a terminal, synchronously, so it interleaves with console output in order.
+      // JSON lines of one event-loop turn go out as one write (LineBatcher).
       const raw =
         (fd === 1 ? options.stdout : options.stderr) ??
-        pino.destination({ dest: fd, sync: pretty });
+        (pretty
+          ? pino.destination({ dest: fd, sync: true })
+          : new LineBatcher(pino.destination({ dest: fd, sync: false })));
       stream = pretty ? createPrettyStream({ destination: raw }) : raw;
     }
     opened.set(name, stream);

@@ -158,7 +158,7 @@ function jsonStringTracker(json: string): (index: number) => boolean {
  * the cheap test every line passes first. A loop over char codes costs a fraction of the
  * card pattern (a lookbehind tried at every position), and almost no line has such a run.
  */
-function hasDigitRun(text: string): boolean {
+export function hasDigitRun(text: string): boolean {
   let run = 0;
   let separated = false;
   for (let i = 0; i < text.length; i++) {

@@ -1,10 +1,23 @@
 import type { HttpContext, RequestInstrument, RequestOutcome } from '../../http/index.js';
-import { type ExecutionScope, executionContext, type Logger } from '../../kernel/index.js';
+import {
+  type ExecutionScope,
+  executionContext,
+  hasDigitRun,
+  isoTimeCached,
+  type Logger,
+  lineSink,
+  maskCardNumbersInJson,
+  sampledRssMb,
+  serializedBindings,
+  writeLine,
+} from '../../kernel/index.js';
 
 export interface RequestLogOptions {
   /** Paths not logged: exact (`/healthz`) or a prefix ending in `*` (`/assets/*`). */
   skip?: readonly string[];
 }
+
+const MESSAGE = 'request completed';
 
 type RouteRecord = NonNullable<HttpContext['route']>['record'];
 
@@ -17,7 +30,13 @@ type State = ExecutionScope | typeof SKIP | undefined;
  * with `method`, `route` (the pattern, absent for a 404/405), `path`, `status`,
  * `duration_ms`, `bytes`, `ip` and `request_id` (and `user_id` once known). 5xx lines are
  * errors, 4xx warnings, the rest info. Each route's fixed fields (pattern, module) are
- * serialized once, in a child logger cached per route.
+ * serialized once per route.
+ *
+ * A logger from `createLogger` whose lines nothing configured can alter (no redaction paths,
+ * no processors, not pretty) gets its access lines formatted here, in one string
+ * concatenation, instead of through pino's per-line machinery: the same JSON with the same
+ * fields in the same order, at a fraction of the cost (the access log is the one line every
+ * request writes). A scope with annotations, or any other logger, goes through pino.
  *
  * @example
  * ```ts
@@ -35,6 +54,18 @@ export function requestLogInstrument(
     if (exact.has(path)) return true;
     for (const prefix of prefixes) if (path.startsWith(prefix)) return true;
     return false;
+  };
+  const sink = lineSink(logger);
+  const routeFields = new WeakMap<RouteRecord, string>();
+  const routePart = (record: RouteRecord | undefined): string => {
+    if (record === undefined) return '';
+    let part = routeFields.get(record);
+    if (part === undefined) {
+      part = `,"route":${JSON.stringify(record.path)}`;
+      if (record.module !== undefined) part += `,"module":${JSON.stringify(record.module)}`;
+      routeFields.set(record, part);
+    }
+    return part;
   };
   const routeLoggers = new WeakMap<RouteRecord, Logger>();
   const loggerFor = (record: RouteRecord | undefined): Logger => {
@@ -60,6 +91,28 @@ export function requestLogInstrument(
     },
     end(ctx, state, outcome: RequestOutcome) {
       if (state === SKIP) return;
+      const status = outcome.status;
+      if (sink !== undefined && state?.fields === undefined) {
+        const level = status >= 500 ? 50 : status >= 400 ? 40 : 30;
+        if (logger.levelVal > level) return;
+        const requestId = ctx.requestId;
+        const userId = state?.user_id;
+        const path = JSON.stringify(ctx.path);
+        const ip = JSON.stringify(ctx.ip);
+        // request_id matches [A-Za-z0-9._:-]{1,128} (HttpContext refuses anything else): no
+        // escaping needed. Path, ip and user id are escaped, so CR/LF cannot forge a line.
+        let line = `{"level":${level}${isoTimeCached()}${serializedBindings(logger)}${routePart(ctx.route?.record)}${sink.memory ? `,"memory":${sampledRssMb()}` : ''},"request_id":"${requestId}"${userId === undefined ? '' : `,"user_id":${JSON.stringify(userId)}`},"method":${JSON.stringify(ctx.method)},"path":${path},"status":${status},"duration_ms":${Math.round(outcome.durationMs * 1000) / 1000}${outcome.bytes === undefined ? '' : `,"bytes":${outcome.bytes}`},"ip":${ip}${outcome.aborted ? ',"aborted":true' : ''},"msg":"${MESSAGE}"}\n`;
+        if (
+          sink.maskCards &&
+          (hasDigitRun(path) ||
+            hasDigitRun(requestId) ||
+            hasDigitRun(ip) ||
+            (typeof userId === 'string' && hasDigitRun(userId)))
+        )
+          line = maskCardNumbersInJson(line);
+        writeLine(sink, logger, level, MESSAGE, line);
+        return;
+      }
       const fields: Record<string, unknown> = {
         request_id: ctx.requestId,
         method: ctx.method,
@@ -77,10 +130,9 @@ export function requestLogInstrument(
       }
       if (outcome.aborted) fields.aborted = true;
       const target = loggerFor(ctx.route?.record);
-      const status = outcome.status;
-      if (status >= 500) target.error(fields, 'request completed');
-      else if (status >= 400) target.warn(fields, 'request completed');
-      else target.info(fields, 'request completed');
+      if (status >= 500) target.error(fields, MESSAGE);
+      else if (status >= 400) target.warn(fields, MESSAGE);
+      else target.info(fields, MESSAGE);
     },
   };
 }

@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { TSX } from '../../../test/support/keel-process.js';
+import { LineBatcher } from './line-batcher.js';
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function target() {
+  const writes: string[] = [];
+  let flushed = 0;
+  let ended = 0;
+  return {
+    writes,
+    flushes: () => flushed,
+    ends: () => ended,
+    stream: {
+      write: (chunk: string) => writes.push(chunk),
+      flushSync: () => flushed++,
+      end: () => ended++,
+    },
+  };
+}
+
+describe('LineBatcher', () => {
+  it("hands one turn's lines over as one write, in order, at the end of the turn", async () => {
+    const t = target();
+    const batcher = new LineBatcher(t.stream);
+    for (let i = 0; i < 5; i++) batcher.write(`${i}\n`);
+    expect(t.writes).toEqual([]);
+    await nextTurn();
+    expect(t.writes).toEqual(['0\n1\n2\n3\n4\n']);
+    batcher.write('5\n');
+    await nextTurn();
+    expect(t.writes).toEqual(['0\n1\n2\n3\n4\n', '5\n']);
+    // A turn without lines writes nothing.
+    await nextTurn();
+    expect(t.writes).toHaveLength(2);
+  });
+
+  it('hands over at once past maxPending, so a burst never holds more than that', () => {
+    const t = target();
+    const batcher = new LineBatcher(t.stream, { maxPending: 10 });
+    batcher.write('12345\n');
+    expect(t.writes).toEqual([]);
+    batcher.write('67890\n');
+    expect(t.writes).toEqual(['12345\n67890\n']);
+  });
+
+  it('flushSync and end hand the pending lines over before flushing or ending the target', () => {
+    const t = target();
+    const batcher = new LineBatcher(t.stream);
+    batcher.write('a\n');
+    batcher.flushSync();
+    expect(t.writes).toEqual(['a\n']);
+    expect(t.flushes()).toBe(1);
+    batcher.write('b\n');
+    batcher.end();
+    expect(t.writes).toEqual(['a\n', 'b\n']);
+    expect(t.ends()).toBe(1);
+  });
+
+  it('loses no line when the process exits in the turn that logged them (real process)', () => {
+    const fixture = fileURLToPath(new URL('./__fixtures__/exit-after-logging.ts', import.meta.url));
+    const out = execFileSync(process.execPath, ['--import', TSX, fixture, '500'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_ENV: 'production', FORCE_COLOR: '0' },
+    });
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { i: number });
+    expect(lines.map((line) => line.i)).toEqual([...Array(500).keys()]);
+  });
+});
