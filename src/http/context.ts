@@ -21,6 +21,10 @@ export interface ContextServices {
   logger: Logger;
   /** Client address resolution honouring trusted proxies. */
   clientIp(req: IncomingMessage): string;
+  /** The scheme the client used, honouring `X-Forwarded-Proto` from trusted proxies. */
+  protocol?(req: IncomingMessage): 'http' | 'https';
+  /** The host the client asked for, honouring `X-Forwarded-Host` from trusted proxies. */
+  host?(req: IncomingMessage): string | undefined;
   /** Keys verifying signed cookies (first signs). */
   cookieSecrets?: readonly Buffer[];
   /** The view engine, resolved on first `ctx.view()`. */
@@ -69,6 +73,7 @@ export class HttpContext extends ResponseBuilder {
   #scope: Container | undefined;
   #logger: Logger | undefined;
   #body: BodyReader | undefined;
+  #viewLocals: Record<string, unknown> | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse, services: ContextServices) {
     super(res);
@@ -124,6 +129,29 @@ export class HttpContext extends ResponseBuilder {
   get ip(): string {
     this.#ip ??= this.#services.clientIp(this.req);
     return this.#ip;
+  }
+
+  /**
+   * `https` when the client reached the first trusted proxy (or this server) over TLS:
+   * `X-Forwarded-Proto` counts only from a trusted peer.
+   */
+  get protocol(): 'http' | 'https' {
+    const resolve = this.#services.protocol;
+    if (resolve !== undefined) return resolve(this.req);
+    return (this.req.socket as { encrypted?: boolean } | null)?.encrypted === true
+      ? 'https'
+      : 'http';
+  }
+
+  /** Whether the request came over HTTPS ({@link protocol}). */
+  get secure(): boolean {
+    return this.protocol === 'https';
+  }
+
+  /** `host[:port]` the client asked for (`X-Forwarded-Host` from a trusted peer); undefined when invalid. */
+  get host(): string | undefined {
+    const resolve = this.#services.host;
+    return resolve !== undefined ? resolve(this.req) : this.req.headers.host;
   }
 
   /** A container scope for this request: `scoped` bindings live until the response ends. */
@@ -193,7 +221,30 @@ export class HttpContext extends ResponseBuilder {
   async view(name: string, data?: object, options?: { layout?: string }): Promise<void> {
     const engine = this.#services.views?.();
     if (!engine) throw new E_VIEWS_NOT_CONFIGURED(name);
-    this.html(await engine.render(name, { ...data, requestId: this.requestId }, options));
+    let shared: Record<string, unknown> | undefined;
+    if (this.#viewLocals !== undefined) {
+      shared = {};
+      for (const [key, value] of Object.entries(this.#viewLocals))
+        shared[key] = typeof value === 'function' ? (value as () => unknown)() : value;
+    }
+    this.html(
+      await engine.render(name, { ...shared, ...data, requestId: this.requestId }, options),
+    );
+  }
+
+  /**
+   * Values every view this request renders receives (`it.csrfToken`), under the handler's
+   * own data: middleware shares what pages need (the CSRF token, the CSP nonce). A function
+   * is called when a view renders, so its value is the one current then.
+   *
+   * @example
+   * ```ts
+   * ctx.shareWithViews({ user: ctx.state.user, csrfToken: () => ctx.csrfToken() });
+   * ```
+   */
+  shareWithViews(values: Record<string, unknown>): this {
+    this.#viewLocals = { ...this.#viewLocals, ...values };
+    return this;
   }
 
   /** The app's HTTP client, sending this request's id (`x-request-id`) on every call. */

@@ -526,3 +526,79 @@ describe('global body options', () => {
     expect(large.json()).toEqual({ got: payload });
   });
 });
+
+describe('beforeRouting hooks', () => {
+  it('run before lookup in order, may answer unknown paths, and turn a throw into a problem', async () => {
+    const k = kernel();
+    let ran = 0;
+    k.router.get('/known', () => {
+      ran++;
+      return 'handler';
+    });
+    const seen: string[] = [];
+    k.beforeRouting((ctx) => {
+      seen.push(`a ${ctx.path}`);
+      if (ctx.path === '/teapot') {
+        ctx.text('short and stout', 418);
+        return true;
+      }
+      return false;
+    });
+    k.beforeRouting((ctx) => {
+      seen.push(`b ${ctx.path}`);
+      if (ctx.path === '/locked') throw new E_ORDER_LOCKED('7');
+      if (ctx.path === '/known') ctx.setHeader('x-early', '1');
+      // Answering without a body: the kernel closes it with 204.
+      return ctx.path === '/silent';
+    });
+    const teapot = await k.inject('/teapot');
+    expect([teapot.statusCode, teapot.payload]).toEqual([418, 'short and stout']);
+    const locked = await k.inject('/locked');
+    expect(locked.statusCode).toBe(423);
+    expect(locked.json()).toMatchObject({ code: 'E_ORDER_LOCKED' });
+    expect((await k.inject('/silent')).statusCode).toBe(204);
+    const known = await k.inject('/known');
+    expect([known.statusCode, known.payload, known.headers['x-early']]).toEqual([
+      200,
+      'handler',
+      '1',
+    ]);
+    expect(ran).toBe(1);
+    expect(seen).toEqual([
+      'a /teapot',
+      'a /locked',
+      'b /locked',
+      'a /silent',
+      'b /silent',
+      'a /known',
+      'b /known',
+    ]);
+  });
+});
+
+describe('ctx.protocol, ctx.secure and ctx.host', () => {
+  it('come from the socket and Host without a resolver, from the resolver with one', async () => {
+    const plain = kernel();
+    plain.router.get('/', (ctx) => ({
+      protocol: ctx.protocol,
+      secure: ctx.secure,
+      host: ctx.host,
+    }));
+    const res = await plain.inject({
+      url: '/',
+      headers: { host: 'a.example', 'x-forwarded-proto': 'https' },
+    });
+    expect(res.json()).toEqual({ protocol: 'http', secure: false, host: 'a.example' });
+    const proxied = kernel({ protocol: () => 'https', host: () => 'b.example' });
+    proxied.router.get('/', (ctx) => ({
+      protocol: ctx.protocol,
+      secure: ctx.secure,
+      host: ctx.host,
+    }));
+    expect((await proxied.inject('/')).json()).toEqual({
+      protocol: 'https',
+      secure: true,
+      host: 'b.example',
+    });
+  });
+});

@@ -21,6 +21,10 @@ export interface HttpKernelOptions {
   /** Show error details (message, stack, cause) in problem+json bodies. Development only. */
   debug?: boolean;
   clientIp?: (req: IncomingMessage) => string;
+  /** The client's scheme honouring trusted proxies (`ctx.protocol`); the socket's otherwise. */
+  protocol?: (req: IncomingMessage) => 'http' | 'https';
+  /** The requested host honouring trusted proxies (`ctx.host`); the Host header otherwise. */
+  host?: (req: IncomingMessage) => string | undefined;
   cookieSecrets?: readonly Buffer[];
   reporters?: ErrorReporterRegistry;
   views?: () => ViewEngine;
@@ -50,6 +54,8 @@ export class HttpKernel {
   #instruments: RequestInstrument[] = [];
   /** Whether an instrument needs the execution scope (see RequestInstrument.scope). */
   #scoped = false;
+  /** Hooks that may answer a request before routing (CORS preflight, HTTPS redirect). */
+  #early: ((ctx: HttpContext) => boolean) | undefined;
 
   readonly #controllerFactory: HttpKernelOptions['controllerFactory'];
 
@@ -60,6 +66,8 @@ export class HttpKernel {
       container: options.container,
       logger: options.logger,
       clientIp: options.clientIp ?? ((req) => req.socket?.remoteAddress ?? ''),
+      ...(options.protocol ? { protocol: options.protocol } : {}),
+      ...(options.host ? { host: options.host } : {}),
       ...(options.cookieSecrets ? { cookieSecrets: options.cookieSecrets } : {}),
       ...(options.views ? { views: options.views } : {}),
       ...(options.httpClient ? { httpClient: options.httpClient } : {}),
@@ -119,6 +127,24 @@ export class HttpKernel {
     return this;
   }
 
+  /**
+   * Run `hook` for every request before route lookup, so it also sees paths without a
+   * route and methods a route does not serve (a CORS preflight, an HTTPS redirect). It
+   * returns true when it answered the request itself. Synchronous on purpose: it runs on
+   * every request, and a kernel without hooks pays one `undefined` check.
+   *
+   * @example
+   * ```ts
+   * kernel.beforeRouting((ctx) => ctx.path === '/ping' && (ctx.text('pong'), true));
+   * ```
+   */
+  beforeRouting(hook: (ctx: HttpContext) => boolean): this {
+    const previous = this.#early;
+    this.#early =
+      previous === undefined ? hook : (ctx) => previous(ctx) || (!ctx.sent && hook(ctx));
+    return this;
+  }
+
   /** The Node request listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new HttpContext(req, res, this.#services);
@@ -172,6 +198,7 @@ export class HttpKernel {
 
   #dispatch(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): void {
     const table = this.#table ?? this.build();
+    if (this.#early !== undefined && this.#runEarly(ctx)) return;
     const found = table.lookup(ctx.method, ctx.path, req.headers);
     if (found.kind === 'found') {
       ctx.params = found.params;
@@ -214,6 +241,17 @@ export class HttpKernel {
         ? new E_METHOD_NOT_ALLOWED(ctx.method, ctx.path, found.allow)
         : new E_ROUTE_NOT_FOUND(ctx.method, ctx.path);
     this.#fail(ctx, error);
+  }
+
+  #runEarly(ctx: HttpContext): boolean {
+    try {
+      if (!this.#early!(ctx)) return false;
+    } catch (error) {
+      this.#fail(ctx, error);
+      return true;
+    }
+    this.#finish(ctx);
+    return true;
   }
 
   #finish(ctx: HttpContext): void {

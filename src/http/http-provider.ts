@@ -66,6 +66,21 @@ function settings(app: Application): HttpSettings {
 }
 
 /**
+ * Keys verifying signed cookies: `APP_KEY` signs, and the previous keys (`app.previous_keys`
+ * or `APP_PREVIOUS_KEYS`, comma-separated) keep verifying during a key rotation.
+ */
+function cookieSecrets(app: Application, key: string): Buffer[] {
+  const configured = app.config.get('app.previous_keys' as never) as unknown;
+  const previous =
+    typeof configured === 'string' || Array.isArray(configured)
+      ? configured
+      : (app.env.variable('APP_PREVIOUS_KEYS') ?? '');
+  const list = typeof previous === 'string' ? previous.split(',') : previous;
+  const entries = list.filter((k): k is string => typeof k === 'string' && k.trim() !== '');
+  return [parseAppKey(key), ...entries.map((k) => parseAppKey(k))];
+}
+
+/**
  * Binds the HTTP kernel (`app.make('http')`), collects every enabled module's routes, and in
  * the `http` environment starts the server, closing it gracefully on shutdown.
  */
@@ -116,8 +131,10 @@ export class HttpProvider extends ServiceProvider<Application> {
         logger: app.logger,
         debug: app.env.debug,
         clientIp: (req) => trust.clientIp(req),
+        protocol: (req) => trust.protocol(req),
+        host: (req) => trust.host(req),
         reporters,
-        ...(key ? { cookieSecrets: [parseAppKey(key)] } : {}),
+        ...(key ? { cookieSecrets: cookieSecrets(app, key) } : {}),
         controllerFactory: (controller) => app.container.make(controller as never),
         views: () => app.make('view'),
         ...(app.config.get('http.body' as never)

@@ -1,6 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
-import proxyAddr from 'proxy-addr';
+import { compileIpMatcher, InvalidIpEntry, isLoopbackIp } from '../../security/ip/index.js';
 import { E_HEALTH_CONFIG_INVALID } from './errors.js';
 
 /**
@@ -29,12 +28,12 @@ export class HealthAccess {
 
   /** Whether `address` (a normalized client IP, `ctx.ip`) is on the allowlist. */
   allows(address: string): boolean {
-    return isIP(address) !== 0 && this.#match(address);
+    return this.#match(address);
   }
 
   /** Whether the detailed endpoint's local default (loopback only) lets `address` in. */
   static isLoopback(address: string): boolean {
-    return isIP(address) !== 0 && LOOPBACK(address);
+    return isLoopbackIp(address);
   }
 
   /**
@@ -49,25 +48,17 @@ export class HealthAccess {
   }
 }
 
-const LOOPBACK = proxyAddr.compile('loopback') as unknown as (address: string) => boolean;
-
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
 function compileAllowlist(entries: readonly string[]): (address: string) => boolean {
-  if (entries.length === 0) return () => false;
-  for (const entry of entries) {
-    try {
-      proxyAddr.compile(entry);
-    } catch (error) {
-      throw new E_HEALTH_CONFIG_INVALID(
-        'security.health_ip_allowlist',
-        `"${entry}" is not an address, a CIDR range or loopback/linklocal/uniquelocal (${(error as Error).message})`,
-      ).withCause(error);
-    }
+  try {
+    return compileIpMatcher(entries);
+  } catch (error) {
+    if (!(error instanceof InvalidIpEntry)) throw error;
+    throw new E_HEALTH_CONFIG_INVALID('security.health_ip_allowlist', error.message).withCause(
+      error,
+    );
   }
-  // proxy-addr's trust function takes (address, hop); the hop is irrelevant here.
-  const trust = proxyAddr.compile([...entries]);
-  return (address) => trust(address, 0);
 }

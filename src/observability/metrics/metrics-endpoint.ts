@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { clusterGather, type HttpContext } from '../../http/index.js';
+import { isLoopbackIp } from '../../security/ip/index.js';
 import { E_METRICS_FORBIDDEN, E_METRICS_UNKNOWN_FORMAT } from './errors.js';
 import { loadPromClient, type MetricJson, type MetricsRegistry } from './metrics-registry.js';
 
@@ -16,9 +17,7 @@ export interface MetricsEndpointOptions {
 
 /** Whether `ip` is this host: 127.0.0.0/8, ::1, or either mapped into IPv6. */
 export function isLoopback(ip: string): boolean {
-  if (ip === '::1' || ip === '0:0:0:0:0:0:0:1') return true;
-  const v4 = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+  return isLoopbackIp(ip);
 }
 
 // Digests first: timingSafeEqual needs equal lengths, and comparing digests leaks neither
