@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceProvider } from '../container/index.js';
 import type { Application } from '../kernel/index.js';
+import { outageWarning, redisConnectArgs } from '../support/index.js';
 import { type LocksConfig, resolveLocksConfig } from './config.js';
 import { E_LOCK_CONFIG_INVALID } from './errors.js';
 // Types only: the manager and the stores (Kysely, ioredis) load at boot, and only the
@@ -95,28 +96,20 @@ export class LockProvider extends ServiceProvider<Application> {
       });
     }
     const { RedisLockStore } = await import('./stores/redis-lock-store.js');
-    const { url, host, port, password, db, prefix } = config.redis;
     // Nothing connects at boot; the first lock opens the connection. The store's client
     // fails fast while Redis is down (E_LOCK_STORE_UNAVAILABLE) and reconnects by itself.
-    const auth = { ...(password === undefined ? {} : { password }), db };
-    // One warning per outage, not one per reconnection attempt.
-    let reported = false;
+    const outage = outageWarning((error) =>
+      this.app.logger.warn(
+        { err: error },
+        'locks: the Redis lock store lost its connection (reconnecting; not logged again until it is back)',
+      ),
+    );
     const store = await RedisLockStore.connect({
-      url,
-      options: url ? auth : { host, port, ...auth },
-      prefix,
-      onError: (error) => {
-        if (reported) return;
-        reported = true;
-        this.app.logger.warn(
-          { err: error },
-          'locks: the Redis lock store lost its connection (reconnecting; not logged again until it is back)',
-        );
-      },
+      ...redisConnectArgs(config.redis),
+      prefix: config.redis.prefix,
+      onError: outage.onError,
     });
-    store.client.on('ready', () => {
-      reported = false;
-    });
+    outage.watch(store.client);
     return store;
   }
 

@@ -3,6 +3,7 @@ export { type DeprecationOptions, deprecate, resetDeprecations } from './depreca
 export { E_INVALID_DURATION, parseDuration } from './duration.js';
 export { defineError, isKeelError, KeelError, type KeelErrorClass } from './keel-error.js';
 export { deepFreeze, deepMerge, getPath, isPlainObject, setPath } from './object.js';
+export { outageWarning, type RedisEndpoint, redisConnectArgs } from './outage-warning.js';
 export {
   isProcessRunning,
   isProcessSnapshotFile,

@@ -13,7 +13,7 @@ import {
 } from './errors.js';
 import { HealthAccess } from './health-access.js';
 import type { HealthConfig, HealthEndpointSettings } from './health-config.js';
-import type { HealthRateLimiter } from './interim-rate-limiter.js';
+import type { HealthRateLimiter, RateLimitDecision } from './interim-rate-limiter.js';
 
 export interface HealthEndpointsOptions {
   registry: HealthRegistry;
@@ -97,14 +97,18 @@ export class HealthEndpoints {
   }
 
   /** `GET /healthz`: 200 while the process serves requests, shutting down included. */
-  readonly liveness = (ctx: HttpContext): void => {
-    this.#guard(ctx, this.#config.endpoints.liveness);
+  readonly liveness = (ctx: HttpContext): void | Promise<void> => {
+    const guarded = this.#guard(ctx, this.#config.endpoints.liveness);
+    if (guarded instanceof Promise)
+      return guarded.then(() => {
+        ctx.json({ status: 'ok' });
+      });
     ctx.json({ status: 'ok' });
   };
 
   /** `GET /ready`: 200 when ready, else 503 with what is wrong. */
   readonly readiness = async (ctx: HttpContext): Promise<void> => {
-    const endpoint = this.#guard(ctx, this.#config.endpoints.readiness);
+    const endpoint = await this.#guard(ctx, this.#config.endpoints.readiness);
     if (this.#access.restricted && !this.#access.allows(ctx.ip))
       throw new E_HEALTH_FORBIDDEN(endpoint.path);
     if (this.#state() !== 'ready') {
@@ -128,31 +132,41 @@ export class HealthEndpoints {
 
   /** `GET /health`: every check; 503 when one fails. */
   readonly details = async (ctx: HttpContext): Promise<void> => {
-    this.#authorize(ctx, this.#guard(ctx, this.#config.endpoints.details));
+    this.#authorize(ctx, await this.#guard(ctx, this.#config.endpoints.details));
     const document = await this.#document();
     ctx.json(document, document.status === 'fail' ? 503 : 200);
   };
 
   /** `GET /health/<check>`: one check; 404 for a name nobody registered. */
   readonly detailsOne = async (ctx: HttpContext): Promise<void> => {
-    this.#authorize(ctx, this.#guard(ctx, this.#config.endpoints.details));
+    this.#authorize(ctx, await this.#guard(ctx, this.#config.endpoints.details));
     const name = String(ctx.params.check ?? '');
     if (!this.#registry.names().includes(name)) throw new E_HEALTH_CHECK_NOT_FOUND(name);
     const document = await this.#document([name]);
     ctx.json(document, document.status === 'fail' ? 503 : 200);
   };
 
-  /** No caching anywhere, then the interim rate limit of the endpoint. */
-  #guard(ctx: HttpContext, endpoint: HealthEndpointSettings | false): HealthEndpointSettings {
+  /**
+   * No caching anywhere, then the rate limit of the endpoint: synchronous with the interim
+   * limiter (liveness stays promise-free), a promise with the rate-limit subsystem's.
+   */
+  #guard(
+    ctx: HttpContext,
+    endpoint: HealthEndpointSettings | false,
+  ): HealthEndpointSettings | Promise<HealthEndpointSettings> {
     ctx.setHeader('cache-control', NO_STORE);
     // Routes exist only for enabled endpoints.
     const settings = endpoint as HealthEndpointSettings;
-    if (settings.rateLimit === false) return settings;
-    const decision = this.#limiter.hit(settings.path, ctx.ip, settings.rateLimit);
-    ctx.setHeader('ratelimit-limit', String(settings.rateLimit.max));
-    ctx.setHeader('ratelimit-remaining', String(decision.remaining));
-    if (!decision.allowed) throw new E_HEALTH_RATE_LIMITED(settings.path, decision.retryAfter);
-    return settings;
+    const limit = settings.rateLimit;
+    if (limit === false) return settings;
+    const apply = (decision: RateLimitDecision): HealthEndpointSettings => {
+      ctx.setHeader('ratelimit-limit', String(limit.max));
+      ctx.setHeader('ratelimit-remaining', String(decision.remaining));
+      if (!decision.allowed) throw new E_HEALTH_RATE_LIMITED(settings.path, decision.retryAfter);
+      return settings;
+    };
+    const decision = this.#limiter.hit(settings.path, ctx.ip, limit);
+    return decision instanceof Promise ? decision.then(apply) : apply(decision);
   }
 
   /**

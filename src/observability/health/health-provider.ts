@@ -12,8 +12,8 @@ declare module '../../container/container.js' {
     /** The health endpoints' handlers (`/healthz`, `/ready`, `/health`). */
     'health.endpoints': HealthEndpoints;
     /**
-     * The limiter guarding them: the interim in-process one until the rate-limit
-     * subsystem rebinds it (or a test, with a clock of its own).
+     * The limiter guarding them: the rate-limit subsystem's when RateLimitProvider is
+     * registered, else the interim in-process one (or a test's, with a clock of its own).
      */
     'health.limiter': HealthRateLimiter;
   }
@@ -55,10 +55,12 @@ export class HealthProvider extends ServiceProvider<Application> {
     );
     this.#config = config;
     const access = new HealthAccess({ allowlist: config.allowlist, apiKey: config.apiKey });
-    app.container.singleton(
-      'health.limiter',
-      () => new InterimRateLimiter({ maxClients: config.rateLimitClients }),
-    );
+    // RateLimitProvider, registered earlier, binds its shared-store limiter instead.
+    if (!app.container.bound('health.limiter'))
+      app.container.singleton(
+        'health.limiter',
+        () => new InterimRateLimiter({ maxClients: config.rateLimitClients }),
+      );
     app.container.singleton(
       'health.endpoints',
       () =>

@@ -9,9 +9,17 @@ export interface RateLimitDecision {
   retryAfter: number;
 }
 
-/** What the health endpoints need of a rate limiter: count a hit, say whether it may go on. */
+/**
+ * What the health endpoints need of a rate limiter: count a hit, say whether it may go on.
+ * The interim limiter answers at once; the rate-limit subsystem's (shared store) answers
+ * with a promise.
+ */
 export interface HealthRateLimiter {
-  hit(key: string, client: string, limit: { max: number; windowMs: number }): RateLimitDecision;
+  hit(
+    key: string,
+    client: string,
+    limit: { max: number; windowMs: number },
+  ): RateLimitDecision | Promise<RateLimitDecision>;
 }
 
 export interface InterimRateLimiterOptions {

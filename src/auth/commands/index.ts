@@ -1,0 +1,1 @@
+export { authTokensPruneCommand } from './auth-tokens-prune-command.js';

@@ -1,0 +1,4 @@
+export {
+  type IdempotencyPruneOutput,
+  idempotencyPruneCommand,
+} from './idempotency-prune-command.js';
