@@ -16,6 +16,33 @@ import loggingConfig from './config/logging.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
+/** A token for a seeded user, issued directly (the HTTP login path is tested on its own). */
+async function tokenFor(t: TestApp, email: string): Promise<string> {
+  const user = await db()
+    .selectFrom('users')
+    .selectAll()
+    .where('email', '=', email)
+    .executeTakeFirstOrThrow();
+  return (await t.app.make('auth.tokens').create(user, 'tests')).token;
+}
+
+/**
+ * The API needs a bearer token: make `t.inject` act as the seeded admin unless a request
+ * sends its own Authorization header (the security tests do). Returns the untouched inject.
+ */
+async function actAsAdmin(t: TestApp): Promise<TestApp['inject']> {
+  const adminToken = await tokenFor(t, 'admin@erp.test');
+  const inject = t.inject.bind(t);
+  t.inject = (request) => {
+    const options = typeof request === 'string' ? { url: request } : request;
+    return inject({
+      ...options,
+      headers: { authorization: `Bearer ${adminToken}`, ...options.headers },
+    });
+  };
+  return inject;
+}
+
 describe('demo ERP', () => {
   let t: TestApp;
   beforeEach(async () => {
@@ -24,13 +51,19 @@ describe('demo ERP', () => {
       processEnv: { APP_ENV: 'test', DB_FILENAME: ':memory:' },
       database: { migrate: true, seed: true },
     });
+    await actAsAdmin(t);
   });
   afterEach(async () => {
     await t.close();
   });
 
   it('boots catalog, inventory and orders in dependency order', () => {
-    expect(t.app.modules.map((m) => m.manifest.name)).toEqual(['catalog', 'inventory', 'orders']);
+    expect(t.app.modules.map((m) => m.manifest.name)).toEqual([
+      'accounts',
+      'catalog',
+      'inventory',
+      'orders',
+    ]);
     expect(t.app.config.get('orders.approvalThreshold')).toBe(5000);
     expect(t.app.config.get('catalog.currency')).toBe('EUR');
   });
@@ -276,8 +309,9 @@ describe('demo ERP', () => {
         { sku: 'DESK-01', quantity: 1, unitPrice: 49_900 },
       ],
     });
-    // Eager loading: one query for the orders, one for all their lines.
-    expect(statements).toHaveLength(2);
+    // Eager loading: one query for the orders, one for all their lines (the others read the
+    // token, the rate limit and the permissions).
+    expect(statements.filter((sql) => /from "(orders|order_lines)"/.test(sql))).toHaveLength(2);
     const rows = await db().selectFrom('order_lines').select('sku').execute();
     expect(rows).toHaveLength(6);
   });
@@ -372,6 +406,7 @@ describe('demo ERP observability', () => {
       processEnv: { APP_ENV: 'test', DB_FILENAME: ':memory:', ORDERS_INVOICE_BACKLOG_WARN: '1' },
       database: { migrate: true, seed: true },
     });
+    await actAsAdmin(t);
   });
   afterEach(async () => {
     await t.close();
@@ -533,5 +568,192 @@ describe('demo ERP observability', () => {
     expect(lines.filter((l) => (l.level as number) >= 50)).toHaveLength(errors.length);
     expect(file).not.toContain('customer on file');
     expect(config.channels.errors).toMatchObject({ rotate: 'daily', keep: '30d', compress: true });
+  });
+});
+
+describe('demo ERP security', () => {
+  let t: TestApp;
+  /** Requests as sent, without the admin token (anonymous unless a test says otherwise). */
+  let send: TestApp['inject'];
+  beforeEach(async () => {
+    t = await createTestApp(root, {
+      processEnv: { APP_ENV: 'test', DB_FILENAME: ':memory:' },
+      database: { migrate: true, seed: true },
+    });
+    send = await actAsAdmin(t);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const order = { lines: [{ sku: 'CHAIR-01', quantity: 1 }] };
+
+  /** A browser: a cookie jar kept across requests. */
+  function browser() {
+    const jar = new Map<string, string>();
+    return {
+      jar,
+      async request(method: 'GET' | 'POST', url: string, form?: Record<string, string>) {
+        const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+        const res = await send({
+          method,
+          url,
+          headers: {
+            ...(cookie ? { cookie } : {}),
+            ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+          },
+          ...(form ? { payload: new URLSearchParams(form).toString() } : {}),
+        });
+        for (const header of ([] as string[]).concat(res.headers['set-cookie'] ?? [])) {
+          const [pair] = header.split(';');
+          const [name, ...rest] = (pair as string).split('=');
+          if (/max-age=0/i.test(header)) jar.delete(name as string);
+          else jar.set(name as string, rest.join('='));
+        }
+        return res;
+      },
+      async csrf(url = '/login') {
+        const page = await this.request('GET', url);
+        return /name="csrf_token" value="([^"]+)"/.exec(page.body)?.[1] as string;
+      },
+    };
+  }
+
+  it('lets anyone browse, the clerk place orders, and only the admin change the catalog', async () => {
+    expect((await send('/api/catalog/products')).statusCode).toBe(200);
+    const anonymous = await send({ method: 'POST', url: '/api/orders', payload: order });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(anonymous.json()).toMatchObject({ code: 'E_UNAUTHENTICATED', status: 401 });
+
+    const clerk = bearer(await tokenFor(t, 'clerk@erp.test'));
+    const placed = await send({
+      method: 'POST',
+      url: '/api/orders',
+      headers: clerk,
+      payload: order,
+    });
+    expect(placed.statusCode).toBe(201);
+    const product = { sku: 'LAMP-01', name: 'Desk lamp', price: 3_900 };
+    const refused = await send({
+      method: 'POST',
+      url: '/api/catalog/products',
+      headers: clerk,
+      payload: product,
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json()).toMatchObject({ code: 'E_FORBIDDEN' });
+    expect(
+      (await t.inject({ method: 'POST', url: '/api/catalog/products', payload: product }))
+        .statusCode,
+    ).toBe(201);
+    // API responses carry the security headers and the rate limit.
+    expect(placed.headers['x-content-type-options']).toBe('nosniff');
+    expect(placed.headers['x-ratelimit-limit']).toBeDefined();
+  });
+
+  it('places an order once for a retried Idempotency-Key, and refuses the key for another order', async () => {
+    const headers = { 'idempotency-key': 'order-7f3a' };
+    const first = await t.inject({ method: 'POST', url: '/api/orders', headers, payload: order });
+    const retry = await t.inject({ method: 'POST', url: '/api/orders', headers, payload: order });
+    expect(first.statusCode).toBe(201);
+    expect(retry.statusCode).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.json()).toEqual(first.json());
+    expect((await t.inject('/api/orders')).json().data).toHaveLength(1);
+    const other = await t.inject({
+      method: 'POST',
+      url: '/api/orders',
+      headers,
+      payload: { lines: [{ sku: 'DESK-01', quantity: 1 }] },
+    });
+    expect(other.statusCode).toBe(422);
+    expect(other.json()).toMatchObject({ code: 'E_IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  it('signs in on the web with the session and CSRF, renewing the session id, and signs out', async () => {
+    const b = browser();
+    const token = await b.csrf();
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const before = b.jar.get('keel_session');
+    expect(before).toBeDefined();
+
+    const forged = await b.request('POST', '/login', {
+      email: 'admin@erp.test',
+      password: 'admin-password',
+    });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.json()).toMatchObject({ code: 'E_CSRF_TOKEN_MISMATCH' });
+
+    const wrong = await b.request('POST', '/login', {
+      csrf_token: token,
+      email: 'admin@erp.test',
+      password: 'nope',
+    });
+    expect(wrong.statusCode).toBe(302);
+    expect(wrong.headers.location).toBe('/login');
+    expect((await b.request('GET', '/login')).body).toContain('Wrong e-mail or password.');
+
+    const ok = await b.request('POST', '/login', {
+      csrf_token: token,
+      email: 'Admin@ERP.test',
+      password: 'admin-password',
+    });
+    expect(ok.headers.location).toBe('/account');
+    expect(b.jar.get('keel_session')).not.toBe(before); // fixation: a new id after login
+    const account = await b.request('GET', '/account');
+    expect(account.statusCode).toBe(200);
+    expect(account.body).toContain('Hello, Ada Admin');
+    expect(account.body).toContain('(this one)');
+    // The id from before the login opens nothing.
+    const planted = await send({ url: '/account', headers: { cookie: `keel_session=${before}` } });
+    expect(planted.statusCode).toBe(302);
+
+    const out = await b.request('POST', '/logout', { csrf_token: await b.csrf('/account') });
+    expect(out.headers.location).toBe('/login');
+    expect((await b.request('GET', '/account')).headers.location).toBe('/login');
+  });
+
+  it('limits login attempts to five a minute per address, on the web and the token API', async () => {
+    const attempt = () =>
+      send({
+        method: 'POST',
+        url: '/api/tokens',
+        payload: { email: 'clerk@erp.test', password: 'guess' },
+      });
+    for (let i = 0; i < 5; i++) expect((await attempt()).statusCode).toBe(401);
+    const blocked = await attempt();
+    expect(blocked.statusCode).toBe(429);
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    expect(blocked.json()).toMatchObject({ code: 'E_RATE_LIMITED', status: 429 });
+    // The right password does not get through the lockout either.
+    const right = await send({
+      method: 'POST',
+      url: '/api/tokens',
+      payload: { email: 'clerk@erp.test', password: 'clerk-password' },
+    });
+    expect(right.statusCode).toBe(429);
+  });
+
+  it('issues API tokens for credentials, answers /api/me with them, and revokes them', async () => {
+    const issued = await send({
+      method: 'POST',
+      url: '/api/tokens',
+      payload: { email: 'clerk@erp.test', password: 'clerk-password', name: 'laptop' },
+    });
+    expect(issued.statusCode).toBe(201);
+    const { token } = issued.json() as { token: string };
+    expect(token).toMatch(/^keel_/);
+    const me = await send({ url: '/api/me', headers: bearer(token) });
+    expect(me.json()).toMatchObject({
+      email: 'clerk@erp.test',
+      permissions: ['orders.place', 'orders.view'],
+    });
+    expect(
+      (await send({ method: 'DELETE', url: '/api/tokens/current', headers: bearer(token) }))
+        .statusCode,
+    ).toBe(204);
+    expect((await send({ url: '/api/me', headers: bearer(token) })).statusCode).toBe(401);
   });
 });

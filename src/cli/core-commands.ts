@@ -1,3 +1,4 @@
+import { authTokensPruneCommand } from '../auth/commands/index.js';
 import { cacheGcCommand, cacheStatsCommand, cacheWarmCommand } from '../cache/commands/index.js';
 import { buildCommand, cacheClearCommand, compileCommand } from '../compiler/commands/index.js';
 import {
@@ -18,6 +19,7 @@ import { routesListCommand } from '../http/router/commands/routes-list-command.j
 import {
   codeStatsCommand,
   healthCheckCommand,
+  keyGenerateCommand,
   serveCommand,
   setupInstallCommand,
   setupPermissionsCommand,
@@ -49,6 +51,10 @@ import {
   scheduleRunCommand,
   scheduleWorkCommand,
 } from '../queue/schedule/commands/index.js';
+import { securityCheckCommand } from '../security/audit/index.js';
+import { idempotencyPruneCommand } from '../security/idempotency/commands/index.js';
+import { rateLimitClearCommand } from '../security/rate-limit/commands/rate-limit-clear-command.js';
+import { sessionCleanupCommand } from '../session/commands/session-cleanup-command.js';
 
 /**
  * The framework's own commands. Each subsystem keeps its commands in its `commands/`
@@ -58,6 +64,7 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   serveCommand,
   setupInstallCommand,
   setupPermissionsCommand,
+  keyGenerateCommand,
   compileCommand,
   buildCommand,
   cacheClearCommand,
@@ -65,6 +72,11 @@ export const coreCommands: readonly CommandDefinition<never>[] = [
   cacheStatsCommand,
   cacheWarmCommand,
   locksPruneCommand,
+  idempotencyPruneCommand,
+  rateLimitClearCommand,
+  authTokensPruneCommand,
+  sessionCleanupCommand,
+  securityCheckCommand,
   queueWorkCommand,
   queueFailedCommand,
   queueRetryCommand,

@@ -16,6 +16,7 @@ export {
   healthCheckCommand,
   runHealthChecks,
 } from './health-check-command.js';
+export { keyGenerateCommand } from './key-generate-command.js';
 export { serveCommand } from './serve-command.js';
 export { setEnvValue, setupInstallCommand } from './setup-install-command.js';
 export {

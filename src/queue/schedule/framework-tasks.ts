@@ -7,7 +7,7 @@ import type { Schedule } from './schedule.js';
  * and adding its own, or turns them all off with `schedule.maintenance: false` in config.
  *
  * Each later subsystem adds its line here as it lands:
- * - session cleanup at 02:00, activity prune at 03:00, notification cleanup at 04:00.
+ * - activity prune at 03:00, notification cleanup at 04:00.
  */
 export function registerFrameworkTasks(schedule: Schedule, app: Application): void {
   // Expired entries of the file and database cache stores (memory and Redis expire by themselves).
@@ -24,4 +24,29 @@ export function registerFrameworkTasks(schedule: Schedule, app: Application): vo
       .daily()
       .name('keel:queue-prune')
       .description('Delete finished job batches and failed jobs older than 30 days');
+  // Expired sessions of the database and file stores (Redis and memory expire by themselves).
+  if (app.container.bound('session.manager'))
+    schedule
+      .command('session:cleanup')
+      .dailyAt('02:00')
+      .name('keel:session-cleanup')
+      .description('Remove expired sessions from the session store');
+  // Expired API tokens (refused anyway; this keeps api_tokens small).
+  if (
+    app.container.bound('auth.tokens') &&
+    app.container.bound('db') &&
+    app.config.get('auth' as never) !== undefined
+  )
+    schedule
+      .command('auth:tokens:prune')
+      .daily()
+      .name('keel:auth-tokens-prune')
+      .description('Delete expired API tokens');
+  // Expired idempotency keys of the database store (Redis and memory expire by themselves).
+  if (app.container.bound('idempotency'))
+    schedule
+      .command('idempotency:prune')
+      .hourly()
+      .name('keel:idempotency-prune')
+      .description('Delete expired idempotency keys (database store)');
 }

@@ -12,7 +12,9 @@ const SkuParams = z.object({ sku: z.string().min(1).max(32) });
 
 export default (router: Router, app: Application) => {
   const catalog = () => app.make('catalog');
-  router.group({ prefix: '/api/catalog', name: 'catalog.' }, (r) => {
+  // Anyone may browse; changing products takes a token with `catalog.manage` (the admin).
+  const manage = ['auth:api', 'can:catalog.manage'];
+  router.group({ prefix: '/api/catalog', name: 'catalog.', groups: ['api'] }, (r) => {
     r.get('/products', async () => ({
       data: await catalog().list(),
       currency: catalog().currency,
@@ -26,16 +28,19 @@ export default (router: Router, app: Application) => {
       return product;
     })
       .name('products.store')
+      .middleware(manage)
       .validate({ body: ProductInput });
     r.patch('/products/:sku', (ctx: HttpContext) =>
       catalog().update(ctx.params.sku!, ctx.validated.body as z.infer<typeof ProductPatch>),
     )
       .name('products.update')
+      .middleware(manage)
       .validate({ params: SkuParams, body: ProductPatch });
     r.delete('/products/:sku', async (ctx: HttpContext) => {
       await catalog().remove(ctx.params.sku!);
     })
       .name('products.destroy')
+      .middleware(manage)
       .validate({ params: SkuParams });
   });
 };

@@ -3,7 +3,8 @@ import type { HttpContext, Router } from 'keel/http';
 import { z } from 'zod';
 
 export default (router: Router, app: Application) => {
-  router.group({ prefix: '/api/inventory', name: 'inventory.' }, (r) => {
+  // Stock levels are public; receiving goods takes `inventory.receive` (the admin).
+  router.group({ prefix: '/api/inventory', name: 'inventory.', groups: ['api'] }, (r) => {
     r.get('/levels', async () => ({ data: await app.make('inventory').levels() })).name('levels');
     r.post('/levels/:sku/receive', async (ctx: HttpContext) => {
       const { quantity } = ctx.validated.body as { quantity: number };
@@ -12,6 +13,7 @@ export default (router: Router, app: Application) => {
       return { sku: ctx.params.sku, onHand };
     })
       .name('receive')
+      .middleware(['auth:api', 'can:inventory.receive'])
       .validate({ body: z.object({ quantity: z.number().int().min(1).max(1_000_000) }) });
   });
 };

@@ -15,8 +15,13 @@ const PlaceOrder = z.object({
 });
 
 export default (router: Router, app: Application) => {
-  router.group({ prefix: '/api/orders', name: 'orders.' }, (r) => {
-    r.get('/', async () => ({ data: await app.make('orders').list() })).name('index');
+  // API clients authenticate with a bearer token (POST /api/tokens); the clerk may view and
+  // place orders. A retried placement with the same Idempotency-Key is answered from the
+  // first one's stored response instead of placing a second order.
+  router.group({ prefix: '/api/orders', name: 'orders.', groups: ['api'] }, (r) => {
+    r.get('/', async () => ({ data: await app.make('orders').list() }))
+      .name('index')
+      .middleware(['auth:api', 'can:orders.view']);
     r.post('/', async (ctx: HttpContext) => {
       const order = await app
         .make('orders')
@@ -25,6 +30,7 @@ export default (router: Router, app: Application) => {
       return order;
     })
       .name('place')
+      .middleware(['auth:api', 'can:orders.place', 'idempotent'])
       .validate({ body: PlaceOrder });
   });
 };

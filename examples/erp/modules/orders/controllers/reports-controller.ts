@@ -1,4 +1,4 @@
-import { Controller, Get, type HttpContext, Name } from 'keel/http';
+import { Controller, Get, type HttpContext, Middleware, Name } from 'keel/http';
 import type { OrderService } from '../order-service.js';
 
 /** Order reports, declared with decorators (discovered from the module's controllers/ folder). */
@@ -10,6 +10,7 @@ export class ReportsController {
 
   @Get('/orders')
   @Name('orders')
+  @Middleware('auth:api', 'can:orders.view')
   async summary(ctx: HttpContext) {
     const orders = await this.orders.list();
     const status = ctx.query.status;
