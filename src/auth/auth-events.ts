@@ -44,11 +44,22 @@ export interface AuthAuthorizationDenied {
   requestId: string | undefined;
 }
 
+export interface AuthPasswordChanged {
+  userId: UserId;
+  /** Sessions of the user's other devices that were ended. */
+  sessionsEnded: number;
+  /** API tokens revoked (with `revokeTokens`). */
+  tokensRevoked: number;
+  ip: string | undefined;
+  requestId: string | undefined;
+}
+
 export const AUTH_EVENTS = [
   'auth.login.succeeded',
   'auth.login.failed',
   'auth.logout',
   'auth.authorization.denied',
+  'auth.password.changed',
 ] as const;
 
 declare module '../events/types.js' {
@@ -57,5 +68,6 @@ declare module '../events/types.js' {
     'auth.login.failed': AuthLoginFailed;
     'auth.logout': AuthLogout;
     'auth.authorization.denied': AuthAuthorizationDenied;
+    'auth.password.changed': AuthPasswordChanged;
   }
 }

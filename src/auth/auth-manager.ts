@@ -5,9 +5,13 @@ import type { AUTH_EVENTS, AuthLoginFailed } from './auth-events.js';
 import type { Gate } from './authorization/gate.js';
 import type { Roles } from './authorization/roles.js';
 import type { AuthConfig } from './config.js';
-import { E_AUTH_GUARD_NOT_FOUND, E_AUTH_USERS_NOT_CONFIGURED } from './errors.js';
+import {
+  E_AUTH_GUARD_NOT_FOUND,
+  E_AUTH_USERS_NOT_CONFIGURED,
+  E_PASSWORD_UPDATE_UNSUPPORTED,
+} from './errors.js';
 import type { Guard } from './guards/guard.js';
-import { SessionGuard } from './guards/session-guard.js';
+import { SessionGuard, sessionOf } from './guards/session-guard.js';
 import { TokenGuard } from './guards/token-guard.js';
 import type { ScryptHasher } from './hash/scrypt-hasher.js';
 import type { ApiTokens } from './tokens/api-tokens.js';
@@ -22,6 +26,14 @@ export interface AuthManagerOptions<User> {
   roles: (() => Roles) | undefined;
   events: EventBus | undefined;
   logger: Logger;
+  /** The session manager, when sessions are configured: a password change ends the others. */
+  sessions?: () => SessionsLike | undefined;
+}
+
+/** What a password change needs of the sessions subsystem. */
+export interface SessionsLike {
+  destroyOthers(userId: string | number, currentId: string): Promise<number>;
+  destroyAll(userId: string | number): Promise<number>;
 }
 
 type AuthEventName = (typeof AUTH_EVENTS)[number];
@@ -47,6 +59,7 @@ export class AuthManager<User = unknown> {
   readonly #roles: (() => Roles) | undefined;
   readonly #events: EventBus | undefined;
   readonly #logger: Logger;
+  readonly #sessions: (() => SessionsLike | undefined) | undefined;
   readonly #guards = new Map<string, Guard<User>>();
   #dummyHash: Promise<string> | undefined;
 
@@ -59,6 +72,7 @@ export class AuthManager<User = unknown> {
     this.#roles = options.roles;
     this.#events = options.events;
     this.#logger = options.logger;
+    this.#sessions = options.sessions;
     const users = () => this.users;
     for (const [name, guard] of Object.entries(options.config.guards))
       this.#guards.set(
@@ -161,6 +175,45 @@ export class AuthManager<User = unknown> {
         requestId: context.ctx?.requestId,
       });
     return user;
+  }
+
+  /**
+   * Set a new password: hash it, store it through the user provider's `updatePasswordHash`,
+   * and end the user's sessions on every other device (the current one, when `ctx` has a
+   * session, stays signed in); with `revokeTokens`, also revoke their API tokens. Emits
+   * `auth.password.changed`. Checking the old password is the caller's (a form asks for it).
+   *
+   * @example
+   * ```ts
+   * await app.make('auth').changePassword(ctx.auth.user, input.password, { ctx, revokeTokens: true });
+   * ```
+   */
+  async changePassword(
+    user: User,
+    password: string,
+    options: { ctx?: HttpContext; revokeTokens?: boolean } = {},
+  ): Promise<{ sessionsEnded: number; tokensRevoked: number }> {
+    const users = this.users;
+    if (!users.updatePasswordHash) throw new E_PASSWORD_UPDATE_UNSUPPORTED();
+    await users.updatePasswordHash(user, await this.hash.make(password));
+    const userId = userIdOf(users, user);
+    const sessions = this.#sessions?.();
+    const current = options.ctx === undefined ? undefined : sessionOf(options.ctx)?.id;
+    const sessionsEnded =
+      sessions === undefined
+        ? 0
+        : current === undefined
+          ? await sessions.destroyAll(userId)
+          : await sessions.destroyOthers(userId, current);
+    const tokensRevoked = options.revokeTokens ? await this.tokens.revokeAll(userId) : 0;
+    await this.emit('auth.password.changed', {
+      userId,
+      sessionsEnded,
+      tokensRevoked,
+      ip: options.ctx?.ip,
+      requestId: options.ctx?.requestId,
+    });
+    return { sessionsEnded, tokensRevoked };
   }
 
   /**

@@ -2,7 +2,7 @@ import { ServiceProvider } from '../container/index.js';
 import { usesDatabase } from '../db/db-provider.js';
 import type { Connection } from '../db/index.js';
 import { type Application, executionContext } from '../kernel/index.js';
-import { AuthManager } from './auth-manager.js';
+import { AuthManager, type SessionsLike } from './auth-manager.js';
 import { installContextAuth } from './authenticator.js';
 import { clearCurrentGate, setCurrentGate } from './authorization/can.js';
 import { Gate } from './authorization/gate.js';
@@ -167,6 +167,10 @@ export class AuthProvider extends ServiceProvider<Application> {
           roles: tables ? () => app.make('auth.roles') : undefined,
           events: app.events,
           logger: app.logger,
+          sessions: () =>
+            app.container.bound('session.manager' as never)
+              ? (app.make('session.manager' as never) as SessionsLike)
+              : undefined,
         }) as AuthManager,
     );
     installContextAuth();
@@ -177,6 +181,7 @@ export class AuthProvider extends ServiceProvider<Application> {
     const config = this.#config;
     if (!config) return;
     setCurrentGate(app.make('auth.gate'));
+    if (app.container.bound('metrics')) this.#metrics();
     if (!app.container.bound('http')) return;
     const kernel = app.make('http');
     const manager = () => app.make('auth') as AuthManager<unknown>;
@@ -188,6 +193,29 @@ export class AuthProvider extends ServiceProvider<Application> {
 
   override shutdown(): void {
     if (this.#gate !== undefined) clearCurrentGate(this.#gate);
+  }
+
+  /**
+   * `keel_auth_logins_total{guard,outcome}` (succeeded, or why a login failed) and
+   * `keel_auth_authorization_denials_total{by}`, counted from auth's own events; failed
+   * authentications of protected routes are `keel_errors_total{code="E_UNAUTHENTICATED"}`.
+   */
+  #metrics(): void {
+    const app = this.app;
+    const metrics = app.make('metrics');
+    const logins = metrics.counter({
+      name: 'auth_logins_total',
+      help: 'Login attempts by guard and outcome: succeeded, or why they failed (wrong_password, unknown_user, no_password, missing_password)',
+      labelNames: ['guard', 'outcome'],
+    });
+    const denials = metrics.counter({
+      name: 'auth_authorization_denials_total',
+      help: 'Authorization checks denied, by what decided (policy, gate, permission, before, none, error, guest)',
+      labelNames: ['by'],
+    });
+    app.events.on('auth.login.succeeded', ({ guard }) => logins.labels(guard, 'succeeded').inc());
+    app.events.on('auth.login.failed', ({ guard, reason }) => logins.labels(guard, reason).inc());
+    app.events.on('auth.authorization.denied', ({ by }) => denials.labels(by).inc());
   }
 }
 

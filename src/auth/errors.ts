@@ -131,3 +131,12 @@ export const E_AUTH_NOT_SESSION_GUARD = defineError(
     help: 'Log in through a guard with driver "session" (web by default); API clients get a token from auth.tokens.create instead.',
   },
 );
+
+export const E_PASSWORD_UPDATE_UNSUPPORTED = defineError(
+  'E_PASSWORD_UPDATE_UNSUPPORTED',
+  () => 'Cannot change a password: the user provider has no updatePasswordHash(user, hash)',
+  {
+    status: 500,
+    help: 'Use the table user provider (auth.users = { table: "users" }), or give your callbacks an updatePasswordHash(user, hash).',
+  },
+);

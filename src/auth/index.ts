@@ -7,9 +7,10 @@ export type {
   AuthLoginFailed,
   AuthLoginSucceeded,
   AuthLogout,
+  AuthPasswordChanged,
 } from './auth-events.js';
 export { AUTH_EVENTS } from './auth-events.js';
-export { AuthManager, type AuthManagerOptions } from './auth-manager.js';
+export { AuthManager, type AuthManagerOptions, type SessionsLike } from './auth-manager.js';
 export { AuthProvider } from './auth-provider.js';
 export { type AppUser, Authenticator, type AuthTypes, type GuardHandle } from './authenticator.js';
 export { can } from './authorization/can.js';

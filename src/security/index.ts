@@ -32,9 +32,9 @@ export {
   sanitizeMiddleware,
 } from './sanitize/index.js';
 export * as sanitizers from './sanitize/sanitizers.js';
-export * from './signed-url/index.js';
 export { SecurityGroupsProvider } from './security-groups-provider.js';
 export {
   SECURITY_MIDDLEWARE_PRIORITY,
   SecurityMiddlewareProvider,
 } from './security-middleware-provider.js';
+export * from './signed-url/index.js';

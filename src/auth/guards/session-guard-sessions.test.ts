@@ -25,6 +25,12 @@ function routes(app: Application): void {
     .get('/me', (ctx) => ({ id: ctx.auth.userId, stored: ctx.session.userId }))
     .middleware(['session', 'auth:web']);
   router
+    .post('/password', async (ctx) => {
+      const { password } = (await ctx.body()) as { password: string };
+      return app.make('auth').changePassword(ctx.auth.user, password, { ctx, revokeTokens: true });
+    })
+    .middleware(['session', 'auth:web']);
+  router
     .post('/logout', async (ctx) => {
       await ctx.auth.logout();
       return { cart: ctx.session.get('cart') ?? null };
@@ -96,5 +102,51 @@ describe('session guard on the sessions subsystem', () => {
     expect(login.json()).toEqual({ ok: false, cart: 3 });
     const me = await request(app, 'GET', '/me', { cookie: guest, accept: 'application/json' });
     expect(me.statusCode).toBe(401);
+  });
+
+  it("a password change ends the other devices' sessions and the API tokens, keeps this one, and is announced", async () => {
+    const app = await authApp(routes, AUTH, {
+      'config/session.ts': `export default { driver: 'memory' };\n`,
+    });
+    const changed: unknown[] = [];
+    app.events.on('auth.password.changed', (event) => void changed.push(event));
+    const login = async () =>
+      sessionCookie(
+        await request(
+          app,
+          'POST',
+          '/login',
+          {},
+          { email: 'alice@example.com', password: 'alice-pw' },
+        ),
+      );
+    const laptop = await login();
+    const phone = await login();
+    const { token } = await app.make('auth.tokens').create(1, 'cli');
+
+    const res = await request(
+      app,
+      'POST',
+      '/password',
+      { cookie: laptop },
+      { password: 'new-pw-123' },
+    );
+    expect(res.json()).toEqual({ sessionsEnded: 1, tokensRevoked: 1 });
+    expect((await request(app, 'GET', '/me', { cookie: laptop })).statusCode).toBe(200);
+    expect(
+      (await request(app, 'GET', '/me', { cookie: phone, accept: 'application/json' })).statusCode,
+    ).toBe(401);
+    expect(await app.make('auth.tokens').verify(token)).toBeUndefined();
+    expect(changed).toEqual([
+      expect.objectContaining({ userId: 1, sessionsEnded: 1, tokensRevoked: 1 }),
+    ]);
+    // The new password works, the old one no longer does.
+    const auth = app.make('auth');
+    expect(
+      await auth.verifyCredentials({ email: 'alice@example.com', password: 'alice-pw' }),
+    ).toBeUndefined();
+    expect(
+      await auth.verifyCredentials({ email: 'alice@example.com', password: 'new-pw-123' }),
+    ).toBeDefined();
   });
 });

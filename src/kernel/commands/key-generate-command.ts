@@ -33,7 +33,7 @@ export const keyGenerateCommand = defineCommand({
     }
     const target = join(cwd, '.env');
     const text = existsSync(target) ? await readFile(target, 'utf8') : '';
-    const current = (readEnvFile(target) ?? {}).APP_KEY?.trim() ?? '';
+    const current = readEnvFile(target)?.APP_KEY?.trim() ?? '';
     if (current !== '' && !options.rotate && !options.force) {
       ui.error(
         '.env already has an APP_KEY; nothing changed. Use --rotate to keep the old key in APP_PREVIOUS_KEYS (what it encrypted stays readable), or --force to drop it.',
@@ -43,7 +43,7 @@ export const keyGenerateCommand = defineCommand({
     let content = setEnvValue(text, 'APP_KEY', key);
     let rotated = false;
     if (current !== '' && options.rotate) {
-      const previous = (readEnvFile(target) ?? {}).APP_PREVIOUS_KEYS ?? '';
+      const previous = readEnvFile(target)?.APP_PREVIOUS_KEYS ?? '';
       const ring = [current, ...previous.split(',').map((k) => k.trim())].filter(
         (k, i, all) => k !== '' && all.indexOf(k) === i,
       );
