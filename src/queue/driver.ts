@@ -156,6 +156,11 @@ export interface QueueDriver {
   ): Promise<{ completed: boolean; result?: T }>;
   /** Resolve when jobs may have arrived on `queues` (LISTEN/NOTIFY), or after `maxWaitMs`. */
   waitForJobs?(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void>;
+  /**
+   * The worker `workerId` claims no more: give back whatever the driver holds ahead for it
+   * (the Redis driver fetches a worker's next job while completing one).
+   */
+  workerStopped?(workerId: string): Promise<void>;
 
   stats(queues?: readonly string[]): Promise<QueueStats[]>;
   failed(options?: { queue?: string; limit?: number; offset?: number }): Promise<FailedJob[]>;

@@ -112,6 +112,12 @@ export class Worker {
   /** Resolves on stop(); one listener for the worker's life, not one per wait. */
   readonly #stopped = aborted(this.#stopping.signal);
   #claimed = 0;
+  /**
+   * Resolves the loop's wait for a free slot. One promise per wait, settled by the next job
+   * to finish: racing every running job's promise instead would leave a reaction on each
+   * pending one per loop turn (concurrency² of them per batch of completions, all garbage).
+   */
+  #freed: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(options: WorkerOptions) {
     this.#o = {
@@ -141,7 +147,7 @@ export class Worker {
       if (this.#o.maxJobs !== undefined && this.#claimed >= this.#o.maxJobs) break;
       const free = this.#o.concurrency - this.#running.size;
       if (free <= 0) {
-        await Promise.race([...[...this.#running.values()].map((r) => r.done), this.#stopped]);
+        await Promise.race([this.#slotFreed(), this.#stopped]);
         // One turn more: the slots that finish together are claimed for in one batch, not
         // one claim (a round trip or a statement) per slot.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -162,9 +168,17 @@ export class Worker {
       this.#claimed += jobs.length;
       if (jobs.length > 0) continue;
       if (this.#running.size === 0 && this.#o.stopWhenEmpty) break;
-      await Promise.race([this.#idle(signal), ...[...this.#running.values()].map((r) => r.done)]);
+      await Promise.race([this.#idle(signal), this.#slotFreed()]);
     }
     await this.#drain();
+    await this.#o.driver
+      .workerStopped?.(this.id)
+      .catch((error: unknown) =>
+        this.#o.logger.warn(
+          { err: error, worker: this.id },
+          'queue: giving back fetched jobs failed',
+        ),
+      );
     await this.#unregister(registered);
     return { ...this.#summary };
   }
@@ -245,6 +259,18 @@ export class Worker {
     }
   }
 
+  /** Resolves when the next running job finishes (never, while none runs). */
+  #slotFreed(): Promise<void> {
+    if (this.#freed === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((done) => {
+        resolve = done;
+      });
+      this.#freed = { promise, resolve };
+    }
+    return this.#freed.promise;
+  }
+
   #idle(signal: AbortSignal): Promise<void> {
     const driver = this.#o.driver;
     if (driver.waitForJobs) return driver.waitForJobs(this.#o.queues, this.#o.sleepMs, signal);
@@ -270,7 +296,12 @@ export class Worker {
           'queue: could not record the job outcome; it runs again once its lease expires',
         );
       })
-      .finally(() => this.#running.delete(job.id))
+      .finally(() => {
+        this.#running.delete(job.id);
+        const freed = this.#freed;
+        this.#freed = undefined;
+        freed?.resolve();
+      })
       .then(() => undefined);
     (run as { done: Promise<void> }).done = done;
     this.#running.set(job.id, run);

@@ -119,6 +119,33 @@ describe('RedisQueueDriver on the real clock', () => {
     await driver.clear(q);
   });
 
+  it("fetches a worker's next job while completing one, from its first queue only, and gives it back when the worker stops", async () => {
+    const high = `high-${randomUUID().slice(0, 8)}`;
+    const low = `low-${randomUUID().slice(0, 8)}`;
+    const jobs = [record(high), record(high), record(low), record(low)];
+    await driver.enqueue(jobs);
+    const [first] = await driver.claim([high, low], 1, 'w1', 60_000);
+    expect(first!.id).toBe(jobs[0]!.id);
+    // Completing a job of the first queue locks the next one for the same worker...
+    expect(await driver.complete(first!)).toBe(true);
+    expect((await driver.stats([high]))[0]).toMatchObject({ waiting: 0, running: 1 });
+    // ...which its next claim gets without asking Redis, then the rest as usual.
+    const next = await driver.claim([high, low], 2, 'w1', 60_000);
+    expect(next.map((j) => j.id)).toEqual([jobs[1]!.id, jobs[2]!.id]);
+    expect(next[0]).toMatchObject({ attempt: 1, workerId: 'w1' });
+    // A job of a later queue fetches nothing: it would pass the worker's preferred queue.
+    expect(await driver.complete(next[1]!)).toBe(true);
+    expect((await driver.stats([low]))[0]).toMatchObject({ waiting: 1, running: 0 });
+    // The fetched-ahead job of a stopped worker goes back at once, its attempt uncounted.
+    expect(await driver.complete(next[0]!)).toBe(true);
+    await driver.workerStopped('w1');
+    const [back] = await driver.claim([low], 1, 'w2', 60_000);
+    expect(back).toMatchObject({ id: jobs[3]!.id, attempt: 1 });
+    expect(await driver.complete(back!)).toBe(true);
+    await driver.workerStopped('w2');
+    expect((await driver.stats([high, low])).map((q) => q.waiting + q.running)).toEqual([0, 0]);
+  });
+
   it('refuses batches and parent/child jobs with a clear code', async () => {
     const q = `refuse-${randomUUID().slice(0, 8)}`;
     await expect(driver.enqueue([record(q, { parentId: randomUUID() })])).rejects.toMatchObject({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Job as BullJob, Queue, Worker } from 'bullmq';
 // Types only: ioredis (like BullMQ) is imported in connect(), so a bundled app without a
 // redis queue never needs it installed.
@@ -22,14 +23,7 @@ import {
   assertRecord,
   failedPage,
 } from './database-records.js';
-import {
-  bullName,
-  bullPriority,
-  isFencedOut,
-  type JobData,
-  toFailed,
-  tokenOf,
-} from './redis-records.js';
+import { bullName, bullPriority, isFencedOut, type JobData, toFailed } from './redis-records.js';
 
 type BullMQ = typeof import('bullmq');
 
@@ -48,9 +42,11 @@ export interface RedisQueueDriverOptions {
 /**
  * The `redis` queue driver: BullMQ underneath, driven by Keel's Worker through BullMQ's
  * manual processing API (a `Worker` without processor, `getNextJob(token)`, then
- * `moveToCompleted`/`moveToFailed`/`moveToDelayed`/`extendLock` with that token). Fences
- * come from one Redis counter and the lock token is `keel:<fence>`: a stale lease's token
- * no longer matches the job's lock. Keel computes retries; a lost lease is a BullMQ stalled
+ * `moveToCompleted`/`moveToFailed`/`moveToDelayed`/`extendLock` with that token). Each claim
+ * locks its job with a token no other claim ever uses (`keel:<process>:<n>`), so a stale
+ * lease's token no longer matches the job's lock; the lease's fence is the job's own
+ * claim counter (BullMQ's attempts-started, raised by every move to active), so a
+ * reclaimed job always carries a higher fence than any earlier lease of it. Keel computes retries; a lost lease is a BullMQ stalled
  * job; unique jobs are BullMQ deduplication; batches and parents are refused. See the
  * "Redis (BullMQ)" section of docs/queue.md.
  *
@@ -59,6 +55,13 @@ export interface RedisQueueDriverOptions {
  * const driver = await RedisQueueDriver.connect({ url: 'redis://127.0.0.1:6379' });
  * ```
  */
+/** A claim this process holds: the job as claimed, its lock token and its fence. */
+interface Held {
+  job: BullJob<JobData>;
+  token: string;
+  fence: number;
+}
+
 export class RedisQueueDriver implements QueueDriver {
   readonly name = 'redis';
   readonly #bull: BullMQ;
@@ -69,12 +72,24 @@ export class RedisQueueDriver implements QueueDriver {
   readonly #stalledIntervalMs: number;
   readonly #queues = new Map<string, Queue>();
   readonly #workers = new Map<string, Worker>();
-  /** The queue of each job this driver claimed and still holds. */
   /**
-   * The jobs this process claimed and still holds, as BullMQ returned them: settling one
-   * needs no read of the job hash first (its data changes only through this holder).
+   * The jobs this process claimed and still holds, as BullMQ returned them, with the lock
+   * token and fence of the claim: settling one needs no read of the job hash first (its
+   * data changes only through this holder).
    */
-  readonly #held = new Map<string, BullJob<JobData>>();
+  readonly #held = new Map<string, Held>();
+  /** This process's part of every lock token, and the count of claims it made. */
+  readonly #tokenPrefix = `keel:${randomUUID()}:`;
+  #claims = 0;
+  /** Each worker's last claim: its queues in order of preference and its lease. */
+  readonly #preferences = new Map<string, { queues: readonly string[]; leaseMs: number }>();
+  /**
+   * Jobs a completion fetched ahead for a worker (BullMQ moves the next job to active in
+   * the same script that completes one), handed out by its next claim.
+   */
+  readonly #prefetched = new Map<string, ClaimedJob[]>();
+  /** How many jobs each queue last proved to hold: the size of its next claim (see claim). */
+  readonly #depth = new Map<string, number>();
   #subscriber: Redis | undefined;
   #subscribed: Promise<unknown> | undefined;
   readonly #waiters = new Set<() => void>();
@@ -101,7 +116,6 @@ export class RedisQueueDriver implements QueueDriver {
 
   get #keys() {
     return {
-      fence: `${this.#prefix}:keel:fence`,
       queues: `${this.#prefix}:keel:queues`,
       wake: `${this.#prefix}:keel:wake`,
     };
@@ -169,72 +183,128 @@ export class RedisQueueDriver implements QueueDriver {
     leaseMs: number,
   ): Promise<ClaimedJob[]> {
     assertClaim(queues, limit, workerId, leaseMs);
-    // One counter step per possible claim: fences keep rising across every process.
-    const last = await this.#client.incrby(this.#keys.fence, limit);
-    let fence = last - limit;
+    this.#preferences.set(workerId, { queues, leaseMs });
     const claimed: ClaimedJob[] = [];
+    // Jobs fetched ahead come first: they are from the worker's first queue, the one it
+    // prefers, and already locked for it.
+    const ahead = this.#prefetched.get(workerId);
+    if (ahead !== undefined && ahead.length > 0) {
+      // A worker now claiming other queues gets none of them: they go back to their queue.
+      const stale = ahead.filter((job) => !queues.includes(job.queue));
+      if (stale.length > 0) {
+        this.#prefetched.set(
+          workerId,
+          ahead.filter((job) => queues.includes(job.queue)),
+        );
+        await Promise.all(stale.map((job) => this.release(job).catch(() => false)));
+      }
+      claimed.push(...this.#prefetched.get(workerId)!.splice(0, limit));
+      if (claimed.length === limit) return claimed;
+    }
     for (const queue of queues) {
       const worker = this.#worker(queue, leaseMs);
       const wanted = limit - claimed.length;
       if (wanted <= 0) break;
+      // Each move is a script run on the Redis server, found job or not: ask for as many as
+      // the queue last proved to have (doubling while every move finds one), so that an
+      // idle queue costs one move per claim instead of one per free slot.
+      const asked = Math.min(wanted, this.#depth.get(queue) ?? wanted);
       // The moves are sent together (ioredis pipelines them on the one connection): one
-      // round trip for the batch instead of one per job. Each carries its own fence; the
-      // fences of moves that found the queue empty are simply never used.
-      const fences = Array.from({ length: wanted }, () => ++fence);
+      // round trip for the batch, and none before it — the tokens are made here. Tokens
+      // of moves that found the queue empty are simply never used.
+      const tokens = Array.from({ length: asked }, () => this.#tokenPrefix + ++this.#claims);
       const jobs = (await Promise.all(
-        fences.map((f) => worker.getNextJob(tokenOf(f), { block: false })),
+        tokens.map((token) => worker.getNextJob(token, { block: false })),
       )) as Array<BullJob<JobData> | undefined>;
+      let found = 0;
       jobs.forEach((job, i) => {
         if (job === undefined) return;
-        const data = job.data;
-        this.#held.set(job.id as string, job);
-        claimed.push({
-          ...data.record,
-          attempt: Math.max(1, job.attemptsStarted - (data.released ?? 0)),
-          fence: fences[i] as number,
-          leaseUntil: this.#now() + leaseMs,
-          workerId,
-        });
+        found++;
+        claimed.push(this.#hold(job, tokens[i] as string, workerId, leaseMs));
       });
+      this.#depth.set(queue, found === asked ? asked * 2 : Math.max(1, found));
     }
     return claimed;
   }
 
   async heartbeat(lease: JobLease, leaseMs: number): Promise<boolean> {
     assertLease(leaseMs);
-    const job = await this.#job(lease);
-    if (job === undefined) return false;
-    return this.#fenced(async () => (await job.extendLock(tokenOf(lease.fence), leaseMs)) > 0);
+    const held = this.#job(lease);
+    if (held === undefined) return false;
+    return this.#fenced(async () => (await held.job.extendLock(held.token, leaseMs)) > 0);
   }
 
   async complete(lease: JobLease): Promise<boolean> {
-    const job = await this.#job(lease);
-    if (job === undefined) return false;
+    const held = this.#job(lease);
+    if (held === undefined) return false;
+    const { job, token } = held;
     const { record } = job.data;
     // The next link first: a crash in between runs it (id-keyed, so once), never loses it.
     // Only then is the lock read first; a plain completion is fenced by moveToCompleted's
     // own token check (a lost lease fails it with a lock error, answered false).
     if (record.chain !== undefined && record.chain.length > 0) {
-      if (!(await this.#holds(job, lease))) return false;
+      if (!(await this.#holds(held))) return false;
       const [next, ...rest] = record.chain;
       await this.enqueue([{ ...(next as JobRecord), ...(rest.length ? { chain: rest } : {}) }]);
     }
+    // Fetch the next job in the same script when it is one this worker would claim next:
+    // from its first queue (a job of a later queue must not pass one of an earlier queue).
+    const workerId = (lease as Partial<ClaimedJob>).workerId;
+    const preference = workerId === undefined ? undefined : this.#preferences.get(workerId);
+    const fetchNext = preference !== undefined && preference.queues[0] === record.queue;
+    let next: unknown;
     const done = await this.#fenced(async () => {
-      await job.moveToCompleted(undefined, tokenOf(lease.fence), false);
+      next = await job.moveToCompleted(undefined, token, fetchNext);
       return true;
     });
     if (done) await this.#finished(job, lease.id);
+    if (done && fetchNext && Array.isArray(next) && next[0]) {
+      // The next job is locked with this claim's token, which no other claim ever had.
+      const worker = this.#worker(record.queue, preference.leaseMs);
+      const fetched = this.#bull.Job.fromJSON(worker, next[0], next[1]) as BullJob<JobData>;
+      const claimed = this.#hold(fetched, token, workerId as string, preference.leaseMs);
+      const ahead = this.#prefetched.get(workerId as string);
+      if (ahead === undefined) this.#prefetched.set(workerId as string, [claimed]);
+      else ahead.push(claimed);
+    }
     return done;
+  }
+
+  /**
+   * Give back the jobs fetched ahead for `workerId`: it claims no more (it stopped, or
+   * reached its max). They go back to their queue at once instead of when their lock ends.
+   */
+  async workerStopped(workerId: string): Promise<void> {
+    this.#preferences.delete(workerId);
+    const ahead = this.#prefetched.get(workerId);
+    this.#prefetched.delete(workerId);
+    if (ahead === undefined || ahead.length === 0) return;
+    await Promise.all(ahead.map((job) => this.release(job).catch(() => false)));
+  }
+
+  /** Keep `job` as claimed with `token`, and describe the claim for the worker. */
+  #hold(job: BullJob<JobData>, token: string, workerId: string, leaseMs: number): ClaimedJob {
+    const data = job.data;
+    const fence = (data.claimsBefore ?? 0) + job.attemptsStarted;
+    this.#held.set(job.id as string, { job, token, fence });
+    return {
+      ...data.record,
+      attempt: Math.max(1, job.attemptsStarted - (data.released ?? 0)),
+      fence,
+      leaseUntil: this.#now() + leaseMs,
+      workerId,
+    };
   }
 
   async retry(lease: JobLease, availableAt: number, error: string): Promise<boolean> {
     assertAvailableAt(availableAt);
-    const job = await this.#job(lease);
-    if (job === undefined || !(await this.#holds(job, lease))) return false;
+    const held = this.#job(lease);
+    if (held === undefined || !(await this.#holds(held))) return false;
+    const { job, token } = held;
     await job.updateData({ ...job.data, error });
     const delay = Math.max(0, availableAt - this.#now());
     const done = await this.#fenced(async () => {
-      await job.moveToDelayed(Date.now() + delay, tokenOf(lease.fence));
+      await job.moveToDelayed(Date.now() + delay, token);
       return true;
     });
     if (done) this.#held.delete(lease.id);
@@ -242,12 +312,13 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async fail(lease: JobLease, error: string): Promise<boolean> {
-    const job = await this.#job(lease);
-    if (job === undefined || !(await this.#holds(job, lease))) return false;
+    const held = this.#job(lease);
+    if (held === undefined || !(await this.#holds(held))) return false;
+    const { job, token } = held;
     const attempts = Math.max(1, job.attemptsStarted - (job.data.released ?? 0));
     await job.updateData({ ...job.data, error, failedAt: this.#now(), attempts });
     const done = await this.#fenced(async () => {
-      await job.moveToFailed(new Error(error.split('\n')[0]), tokenOf(lease.fence), false);
+      await job.moveToFailed(new Error(error.split('\n')[0]), token, false);
       return true;
     });
     if (done) await this.#finished(job, lease.id);
@@ -256,14 +327,15 @@ export class RedisQueueDriver implements QueueDriver {
 
   async release(lease: JobLease, availableAt?: number): Promise<boolean> {
     if (availableAt !== undefined) assertAvailableAt(availableAt);
-    const job = await this.#job(lease);
-    if (job === undefined || !(await this.#holds(job, lease))) return false;
+    const held = this.#job(lease);
+    if (held === undefined || !(await this.#holds(held))) return false;
+    const { job, token } = held;
     await job.updateData({ ...job.data, released: (job.data.released ?? 0) + 1 });
     const delay = availableAt === undefined ? 0 : Math.max(0, availableAt - this.#now());
     const done = await this.#fenced(async () => {
       // Delayed (job middleware): BullMQ's delayed set; `released` keeps the attempt uncounted.
-      if (delay > 0) await job.moveToDelayed(Date.now() + delay, tokenOf(lease.fence));
-      else await job.moveToWait(tokenOf(lease.fence));
+      if (delay > 0) await job.moveToDelayed(Date.now() + delay, token);
+      else await job.moveToWait(token);
       return true;
     });
     if (done) {
@@ -338,7 +410,11 @@ export class RedisQueueDriver implements QueueDriver {
             (j): j is BullJob<JobData> => j !== undefined,
           );
     for (const job of jobs) {
-      await job.updateData({ record: job.data.record });
+      // The attempt count restarts; the fence keeps rising from where it was.
+      await job.updateData({
+        record: job.data.record,
+        claimsBefore: (job.data.claimsBefore ?? 0) + job.attemptsStarted,
+      });
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     }
     if (jobs.length > 0) await this.#wake();
@@ -387,6 +463,7 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async close(): Promise<void> {
+    for (const workerId of [...this.#prefetched.keys()]) await this.workerStopped(workerId);
     for (const wake of this.#waiters) wake();
     await Promise.all([...this.#workers.values()].map((w) => w.close(true)));
     await Promise.all([...this.#queues.values()].map((q) => q.close()));
@@ -426,15 +503,17 @@ export class RedisQueueDriver implements QueueDriver {
     return worker;
   }
 
-  async #job(lease: JobLease): Promise<BullJob<JobData> | undefined> {
-    if (!Number.isSafeInteger(lease.fence)) return undefined;
-    return this.#held.get(lease.id);
+  /** The claim `lease` names, if this process holds it: same job, same fence. */
+  #job(lease: JobLease): Held | undefined {
+    const held = this.#held.get(lease.id);
+    return held !== undefined && held.fence === lease.fence ? held : undefined;
   }
 
-  /** Whether `lease` still holds the job's lock (a refresh that changes nothing else). */
-  async #holds(job: BullJob<JobData>, lease: JobLease): Promise<boolean> {
+  /** Whether the claim still holds the job's lock (a read that changes nothing). */
+  async #holds(held: Held): Promise<boolean> {
+    const { job, token } = held;
     const lock = await this.#client.get(`${this.#prefix}:${job.queueName}:${job.id}:lock`);
-    return lock === tokenOf(lease.fence);
+    return lock === token;
   }
 
   async #fenced(change: () => Promise<boolean>): Promise<boolean> {

@@ -11,6 +11,11 @@ export interface JobData {
   failedAt?: number;
   error?: string;
   attempts?: number;
+  /**
+   * Claims made before the last retry from failed_jobs (which restarts BullMQ's count): a
+   * fence is this plus attempts-started, so it keeps rising across the retry.
+   */
+  claimsBefore?: number;
 }
 
 // Keel: higher first, any int32. BullMQ: 1..2^21-1, lower first; 0 would put the job on the
@@ -22,8 +27,6 @@ export const bullPriority = (priority: number): number =>
 
 /** BullMQ refuses `:` in queue names: Keel's names are encoded, hostile ones included. */
 export const bullName = (queue: string): string => encodeURIComponent(queue);
-/** The lock token of a claim: derived from its fence, so a lease alone names its lock. */
-export const tokenOf = (fence: number): string => `keel:${fence}`;
 
 /** A BullMQ answer that means "this attempt no longer holds the job". */
 export function isFencedOut(error: unknown): boolean {
