@@ -14,6 +14,8 @@ export interface FileChannelOptions {
   config: FileChannelConfig;
   /** The clock rotation reads (tests move it to just before midnight). */
   clock?: () => Date;
+  /** How long a line may wait to be written with others (ms, default 25). */
+  batchDelayMs?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -85,7 +87,10 @@ export class FileChannel {
       ...(config.compress ? { compress: 'gzip', omitExtension: true } : {}),
     };
     this.#stream = createStream(generator, rfsOptions);
-    this.#batch = new LineBatcher({ write: (chunk) => this.#stream.write(chunk) });
+    this.#batch = new LineBatcher(
+      { write: (chunk) => this.#stream.write(chunk) },
+      options.batchDelayMs === undefined ? {} : { maxDelayMs: options.batchDelayMs },
+    );
     // rfs reads the time through this method only; it is first called once the file's
     // stat() returns, after this constructor.
     if (options.clock) (this.#stream as unknown as { now: () => Date }).now = options.clock;

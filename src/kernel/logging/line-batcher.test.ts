@@ -1,10 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { TSX } from '../../../test/support/keel-process.js';
 import { LineBatcher } from './line-batcher.js';
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function target() {
   const writes: string[] = [];
@@ -23,19 +21,26 @@ function target() {
 }
 
 describe('LineBatcher', () => {
-  it("hands one turn's lines over as one write, in order, at the end of the turn", async () => {
-    const t = target();
-    const batcher = new LineBatcher(t.stream);
-    for (let i = 0; i < 5; i++) batcher.write(`${i}\n`);
-    expect(t.writes).toEqual([]);
-    await nextTurn();
-    expect(t.writes).toEqual(['0\n1\n2\n3\n4\n']);
-    batcher.write('5\n');
-    await nextTurn();
-    expect(t.writes).toEqual(['0\n1\n2\n3\n4\n', '5\n']);
-    // A turn without lines writes nothing.
-    await nextTurn();
-    expect(t.writes).toHaveLength(2);
+  it('hands the lines over as one write, in order, maxDelayMs after the first', () => {
+    vi.useFakeTimers();
+    try {
+      const t = target();
+      const batcher = new LineBatcher(t.stream, { maxDelayMs: 25 });
+      for (let i = 0; i < 5; i++) batcher.write(`${i}\n`);
+      vi.advanceTimersByTime(24);
+      expect(t.writes).toEqual([]);
+      batcher.write('5\n');
+      vi.advanceTimersByTime(1);
+      expect(t.writes).toEqual(['0\n1\n2\n3\n4\n5\n']);
+      batcher.write('6\n');
+      vi.advanceTimersByTime(25);
+      expect(t.writes).toEqual(['0\n1\n2\n3\n4\n5\n', '6\n']);
+      // Nothing pending, nothing written.
+      vi.advanceTimersByTime(100);
+      expect(t.writes).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('hands over at once past maxPending, so a burst never holds more than that', () => {

@@ -21,6 +21,8 @@ export interface LogChannelsOptions {
   stderr?: DestinationStream;
   /** The clock file rotation reads (tests). */
   clock?: () => Date;
+  /** How long a line may wait to be written with others (ms, default 25): see LineBatcher. */
+  batchDelayMs?: number;
 }
 
 /** The destination a logger writes to, built from the `logging` config. */
@@ -72,6 +74,7 @@ export function buildLogChannels(config: LoggingConfig, options: LogChannelsOpti
         file: isAbsolute(path) ? path : join(options.root, path),
         config: channel,
         ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.batchDelayMs !== undefined ? { batchDelayMs: options.batchDelayMs } : {}),
       });
       files.set(name, file);
       stream = file;
@@ -85,7 +88,9 @@ export function buildLogChannels(config: LoggingConfig, options: LogChannelsOpti
         (fd === 1 ? options.stdout : options.stderr) ??
         (pretty
           ? pino.destination({ dest: fd, sync: true })
-          : new LineBatcher(pino.destination({ dest: fd, sync: false })));
+          : new LineBatcher(pino.destination({ dest: fd, sync: false }), {
+              ...(options.batchDelayMs !== undefined ? { maxDelayMs: options.batchDelayMs } : {}),
+            }));
       stream = pretty ? createPrettyStream({ destination: raw }) : raw;
     }
     opened.set(name, stream);
