@@ -60,6 +60,12 @@ const metricsConfigSchema = z
     snapshotInterval: interval.optional(),
     /** Queue connections whose backlog is read at scrape time (default: the default one). */
     queueConnections: z.array(z.string().min(1)).optional(),
+    /**
+     * Scrapes allowed per minute and client address when the rate-limit subsystem is
+     * registered (the `throttle` middleware, counted in its shared store); `false` for none.
+     * Default 120: a scrape every 15 s from each of a few Prometheus replicas fits easily.
+     */
+    rateLimit: z.union([z.number().int().min(1).max(100_000), z.literal(false)]).default(120),
   })
   .strict();
 

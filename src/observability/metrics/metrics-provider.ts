@@ -120,10 +120,14 @@ export class MetricsProvider extends ServiceProvider<Application> {
       'metrics',
       config.http === 'middleware' ? () => http.middleware() : () => (_ctx, next) => next(),
     );
-    kernel.router.get(
+    const route = kernel.router.get(
       config.path,
       metricsHandler({ registry, apiKey: config.apiKey, cluster: config.cluster }),
     );
+    // Rate limited per client address once the rate-limit subsystem is there (it boots
+    // before this provider, so its `throttle` alias is registered by now).
+    if (config.rateLimit !== false && kernel.middleware.has('throttle'))
+      route.middleware([`throttle:${config.rateLimit},60,ip`]);
     this.#stops.push(app.make('http.reporters').add(errorMetricsReporter(registry)));
   }
 
