@@ -352,14 +352,17 @@ export class Worker {
     const { job, controller } = run;
     const driver = this.#o.driver;
     // snake_case ids, as the log mixin writes them inside the job's scope (it leaves out
-    // those bound here, so a line carries each once).
-    const logger = this.#o.logger.child({
-      job_id: job.id,
-      job: job.name,
-      queue: job.queue,
-      attempt: job.attempt,
-      ...(job.meta.requestId ? { request_id: job.meta.requestId } : {}),
-    });
+    // those bound here, so a line carries each once). Made on first use: most attempts
+    // never log, and a child logger serializes its bindings when it is made.
+    let child: Logger | undefined;
+    const logger = (): Logger =>
+      (child ??= this.#o.logger.child({
+        job_id: job.id,
+        job: job.name,
+        queue: job.queue,
+        attempt: job.attempt,
+        ...(job.meta.requestId ? { request_id: job.meta.requestId } : {}),
+      }));
     const heartbeat = setInterval(
       () => {
         driver.heartbeat(job, this.#o.leaseMs).then(
@@ -368,7 +371,7 @@ export class Worker {
             run.lost = true;
             controller.abort(new Error('lease lost: another worker took this job'));
           },
-          (error: unknown) => logger.warn({ err: error }, 'queue: heartbeat failed'),
+          (error: unknown) => logger().warn({ err: error }, 'queue: heartbeat failed'),
         );
       },
       this.#o.heartbeatMs ?? Math.max(1, Math.floor(this.#o.leaseMs / 3)),
@@ -390,7 +393,9 @@ export class Worker {
         attempt: job.attempt,
         maxAttempts: job.maxAttempts,
         signal: controller.signal,
-        logger,
+        get logger() {
+          return logger();
+        },
         requestId: job.meta.requestId,
         ...this.#batchOf(job),
       };
@@ -457,7 +462,7 @@ export class Worker {
         const released = await driver.release(job, releaseAt);
         if (released) this.#summary.delayed++;
         else this.#summary.lost++;
-        logger.debug({ availableAt: new Date(releaseAt).toISOString() }, 'queue: job released');
+        logger().debug({ availableAt: new Date(releaseAt).toISOString() }, 'queue: job released');
         return released ? 'delayed' : 'lost';
       }
       if (type(instance).transactional !== true || !driver.completeWithin) {
@@ -478,7 +483,7 @@ export class Worker {
       // as the job's failure would spend a try, or put a job that did its work in
       // failed_jobs; leave it to its lease instead (at least once: it may run again).
       if (succeeded) throw error;
-      return await this.#failed(job, error, logger);
+      return await this.#failed(job, error, logger());
     } finally {
       clearInterval(heartbeat);
       clearTimeout(timeout);
