@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REDIS_ENDPOINT_DEFAULTS, redisEndpointFields } from '../support/redis-config.js';
 import { E_LOCK_CONFIG_INVALID } from './errors.js';
 import { lockTtl } from './lock-store.js';
 
@@ -22,16 +23,11 @@ export const locksConfigSchema = z
       .default({}),
     redis: z
       .object({
-        /** `redis://[:password@]host:port/db`; the other fields override its parts. */
-        url: z.string().min(1).optional(),
-        host: z.string().min(1).default('127.0.0.1'),
-        port: z.number().int().min(1).max(65_535).default(6379),
-        password: z.string().optional(),
-        db: z.number().int().min(0).default(0),
+        ...redisEndpointFields,
         prefix: z.string().default('keel:locks:'),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 6379, db: 0, prefix: 'keel:locks:' }),
+      .default({ ...REDIS_ENDPOINT_DEFAULTS, prefix: 'keel:locks:' }),
   })
   .strict();
 

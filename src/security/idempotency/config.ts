@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isKeelError, parseDuration } from '../../support/index.js';
+import { REDIS_ENDPOINT_DEFAULTS, redisEndpointFields } from '../../support/redis-config.js';
 import { E_IDEMPOTENCY_CONFIG_INVALID } from './errors.js';
 import type { IdempotencyScope } from './idempotency-middleware.js';
 import { DEFAULT_REPLAY_HEADERS } from './idempotency-middleware.js';
@@ -51,16 +52,11 @@ export const idempotencyConfigSchema = z
       .default({ table: IDEMPOTENCY_TABLE }),
     redis: z
       .object({
-        /** `redis://[:password@]host:port/db`; default REDIS_URL, else host and port. */
-        url: z.string().min(1).optional(),
-        host: z.string().min(1).default('127.0.0.1'),
-        port: z.number().int().min(1).max(65_535).default(6379),
-        password: z.string().optional(),
-        db: z.number().int().min(0).default(0),
+        ...redisEndpointFields,
         prefix: z.string().default('keel:idempotency:'),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 6379, db: 0, prefix: 'keel:idempotency:' }),
+      .default({ ...REDIS_ENDPOINT_DEFAULTS, prefix: 'keel:idempotency:' }),
   })
   .strict();
 

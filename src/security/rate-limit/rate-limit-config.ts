@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { HttpContext } from '../../http/index.js';
+import { REDIS_ENDPOINT_DEFAULTS, redisEndpointFields } from '../../support/redis-config.js';
 import { E_RATE_LIMIT_CONFIG_INVALID } from './errors.js';
 
 /** Who a limiter counts: the client address, the signed-in user (else the address), or either per route. */
@@ -55,17 +56,12 @@ export const rateLimitConfigSchema = z
     onStoreError: z.enum(['open', 'closed']).default('open'),
     redis: z
       .object({
-        /** `redis://[:password@]host:port/db`; the other fields override its parts. */
-        url: z.string().min(1).optional(),
-        host: z.string().min(1).default('127.0.0.1'),
-        port: z.number().int().min(1).max(65_535).default(6379),
-        password: z.string().optional(),
-        db: z.number().int().min(0).default(0),
+        ...redisEndpointFields,
         /** Longest wait for a reply before the store counts as failed (ms). */
         commandTimeoutMs: z.number().int().positive().default(500),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 6379, db: 0, commandTimeoutMs: 500 }),
+      .default({ ...REDIS_ENDPOINT_DEFAULTS, commandTimeoutMs: 500 }),
     database: z
       .object({
         /** A connection name from config/database.ts; default: the default connection. */
