@@ -43,6 +43,8 @@ export class LineBatcher {
     this.#target = target;
     this.#maxPending = options.maxPending ?? 65_536;
     this.#maxDelayMs = options.maxDelayMs ?? 25;
+    // Batchers of apps that are gone leave their references behind: drop those now and then.
+    if (live.size >= 64) for (const ref of live) if (ref.deref() === undefined) live.delete(ref);
     live.add(this.#ref);
   }
 
