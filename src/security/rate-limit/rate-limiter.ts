@@ -1,4 +1,4 @@
-import rlf, { type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
 import { suggest } from '../../support/index.js';
 import {
   E_RATE_LIMIT_CONFIG_INVALID,
@@ -9,9 +9,22 @@ import {
 import type { RateLimitKey } from './rate-limit-config.js';
 import { storedKey } from './rate-limit-key.js';
 import type { LimiterSpec, RateLimitStore } from './rate-limit-store.js';
-import { MemoryRateLimitStore } from './stores/memory-rate-limit-store.js';
+import type { MemoryRateLimitStore } from './stores/memory-rate-limit-store.js';
 
-const { RateLimiterRes } = rlf;
+/**
+ * Whether `error` is rate-limiter-flexible's answer to a refused hit (a `RateLimiterRes`,
+ * thrown) rather than a store failure. Checked by shape, so that this module, which every
+ * app loads with the framework providers, does not load the library before a first hit.
+ */
+function isRefusal(error: unknown): error is RateLimiterRes {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    !(error instanceof Error) &&
+    typeof (error as RateLimiterRes).msBeforeNext === 'number' &&
+    typeof (error as RateLimiterRes).remainingPoints === 'number'
+  );
+}
 
 /** A limiter's allowance: `points` per `duration` seconds. */
 export interface RateLimitPolicy {
@@ -70,7 +83,7 @@ interface Entry {
   insurance: RateLimiterAbstract | undefined;
 }
 
-type RateLimiterResult = InstanceType<typeof RateLimiterRes>;
+type RateLimiterResult = RateLimiterRes;
 
 /** Told of what the limiter does (the provider feeds metrics from it). */
 export interface RateLimitObserver {
@@ -107,7 +120,8 @@ export class RateLimiter {
   readonly #entries = new Map<string, Entry>();
   readonly #onFailure: ((error: unknown, limiter: string) => void) | undefined;
   readonly #onRecovered: (() => void) | undefined;
-  readonly #fallback = new MemoryRateLimitStore();
+  /** The insurance limiters' store, made at the first store failure. */
+  #fallback: MemoryRateLimitStore | undefined;
   #observers: RateLimitObserver[] = [];
   #failing = false;
 
@@ -224,7 +238,7 @@ export class RateLimiter {
         },
       );
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
+      if (!isRefusal(error)) throw error;
       res = error;
       allowed = false;
     }
@@ -343,7 +357,7 @@ export class RateLimiter {
     try {
       value = await operation(await this.#limiter(entry));
     } catch (error) {
-      if (error instanceof RateLimiterRes) {
+      if (isRefusal(error)) {
         this.#recovered();
         throw error;
       }
@@ -358,7 +372,13 @@ export class RateLimiter {
         throw new E_RATE_LIMIT_STORE_UNAVAILABLE(entry.policy.name, this.#storeName).withCause(
           error,
         );
-      entry.insurance ??= this.#fallback.limiter(entry.spec);
+      if (entry.insurance === undefined) {
+        if (this.#fallback === undefined) {
+          const { MemoryRateLimitStore } = await import('./stores/memory-rate-limit-store.js');
+          this.#fallback ??= new MemoryRateLimitStore();
+        }
+        entry.insurance = this.#fallback.limiter(entry.spec);
+      }
       return fallback(entry.insurance);
     }
     this.#recovered();
