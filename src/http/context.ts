@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Container } from '../container/index.js';
 import type { Logger } from '../kernel/index.js';
+import { uuid } from '../support/uuid.js';
 import type { ViewEngine } from '../view/index.js';
 import {
   BodyReader,
@@ -120,7 +120,7 @@ export class HttpContext extends ResponseBuilder {
     if (this.#requestId === undefined) {
       const incoming = this.req.headers['x-request-id'];
       this.#requestId =
-        typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : uuid();
     }
     return this.#requestId;
   }

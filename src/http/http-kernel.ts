@@ -148,7 +148,7 @@ export class HttpKernel {
   /** The Node request listener. */
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = new HttpContext(req, res, this.#services);
-    ctx.setHeader('x-request-id', ctx.requestId);
+    ctx.setTrustedHeader('x-request-id', ctx.requestId);
     if (this.#instruments.length === 0) this.#dispatch(ctx, req, res);
     else this.#observe(ctx, req, res);
   };
@@ -206,10 +206,9 @@ export class HttpKernel {
       ctx.route = route;
       if (route.terminators.length > 0) {
         // A shared listener (no closure per request): the context rides on the response.
-        // 'close' covers the response that never finishes (the client went away, or a
-        // failure after the head cut the connection); after a 'finish' it finds nothing left.
+        // A server response emits 'close' once, after 'finish' or alone when it never
+        // finishes (the client went away, or a failure after the head cut the connection).
         (res as ServerResponse & { [kContext]?: HttpContext })[kContext] = ctx;
-        res.on('finish', this.#onFinish);
         res.on('close', this.#onFinish);
       }
       let out: void | Promise<void>;
@@ -261,12 +260,12 @@ export class HttpKernel {
     }
   }
 
-  // Node calls 'finish' and 'close' listeners with the response as `this`; one function per
-  // kernel. Terminators see an abandoned response as `ctx.res.writableFinished === false`.
+  // Node calls 'close' listeners with the response as `this`; one function per kernel.
+  // Terminators see an abandoned response as `ctx.res.writableFinished === false`.
   readonly #onFinish = ((kernel: HttpKernel) =>
     function (this: ServerResponse & { [kContext]?: HttpContext }): void {
       const ctx = this[kContext];
-      // Once per response: 'finish' then 'close', or a response emitting 'finish' twice.
+      // Once per response, whatever else emits on it.
       this[kContext] = undefined;
       if (ctx?.route) kernel.#terminate(ctx, ctx.route);
     })(this);

@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import {
   type OutgoingHttpHeader,
-  type OutgoingHttpHeaders,
   type ServerResponse,
   validateHeaderName,
   validateHeaderValue,
@@ -70,8 +69,12 @@ export class ResponseBuilder {
   /** Body bytes written through the builder (undefined when streamed or written directly). */
   bodyBytes: number | undefined;
   #cookies: string[] | undefined;
-  /** Headers not yet on the Node response, by lower-case name. */
-  #pending: OutgoingHttpHeaders | undefined;
+  /**
+   * Headers not yet on the Node response: `[name, value, name, value, ...]`, lower-case
+   * names, each once. A flat list is what `writeHead` walks fastest, and a response has
+   * a handful of headers, so a lookup is a short scan.
+   */
+  #pending: (string | OutgoingHttpHeader)[] | undefined;
   /** Once the raw response was handed out, headers go straight to it. */
   #direct = false;
 
@@ -118,16 +121,43 @@ export class ResponseBuilder {
     }
     validateHeaderName(name);
     validateHeaderValue(name, value as string);
-    this.#pending ??= {};
-    this.#pending[name.toLowerCase()] = value;
+    this.#buffer(name.toLowerCase(), value);
     return this;
+  }
+
+  /**
+   * Buffer a header whose name (lower-case) and value are known to be valid, skipping
+   * the checks of {@link setHeader}: for the kernel's own headers on every request
+   * (`x-request-id`, already a UUID or a checked incoming id). Node still checks both
+   * when the head is written.
+   *
+   * @internal
+   */
+  setTrustedHeader(name: string, value: string): this {
+    if (this.#direct || this.#res.headersSent) this.#res.setHeader(name, value);
+    else this.#buffer(name, value);
+    return this;
+  }
+
+  #buffer(key: string, value: OutgoingHttpHeader): void {
+    const pending = this.#pending;
+    if (pending === undefined) {
+      this.#pending = [key, value];
+      return;
+    }
+    const at = indexOfHeader(pending, key);
+    if (at === -1) pending.push(key, value);
+    else pending[at + 1] = value;
   }
 
   /** A header set for this response (buffered or already on the Node response). */
   getHeader(name: string): OutgoingHttpHeader | undefined {
     const key = name.toLowerCase();
     const pending = this.#pending;
-    if (pending !== undefined && Object.hasOwn(pending, key)) return pending[key];
+    if (pending !== undefined) {
+      const at = indexOfHeader(pending, key);
+      if (at !== -1) return pending[at + 1] as OutgoingHttpHeader;
+    }
     const value = this.#res.getHeader(key);
     return typeof value === 'number' ? String(value) : value;
   }
@@ -138,7 +168,11 @@ export class ResponseBuilder {
 
   removeHeader(name: string): this {
     const key = name.toLowerCase();
-    if (this.#pending !== undefined) delete this.#pending[key];
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      const at = indexOfHeader(pending, key);
+      if (at !== -1) pending.splice(at, 2);
+    }
     if (!this.#res.headersSent) this.#res.removeHeader(key);
     return this;
   }
@@ -212,9 +246,7 @@ export class ResponseBuilder {
     body: string | Uint8Array | undefined,
   ): void {
     const res = this.#res;
-    const headers = this.#pending ?? {};
-    this.#pending = undefined;
-    if (contentType !== undefined) headers['content-type'] = contentType;
+    if (contentType !== undefined) this.#buffer('content-type', contentType);
     // Written before `end()`, the head must carry the length itself (else Node chunks).
     if (status !== 204 && status !== 304 && status >= 200) {
       const length =
@@ -223,10 +255,12 @@ export class ResponseBuilder {
           : typeof body === 'string'
             ? Buffer.byteLength(body)
             : body.byteLength;
-      headers['content-length'] = length;
+      this.#buffer('content-length', length);
       this.bodyBytes = length;
     }
-    res.writeHead(status, headers);
+    const headers = this.#pending;
+    this.#pending = undefined;
+    res.writeHead(status, headers as OutgoingHttpHeader[] | undefined);
     res.end(body);
   }
 
@@ -236,7 +270,8 @@ export class ResponseBuilder {
     const pending = this.#pending;
     this.#pending = undefined;
     if (pending === undefined || this.#res.headersSent) return;
-    for (const name in pending) this.#res.setHeader(name, pending[name]!);
+    for (let i = 0; i < pending.length; i += 2)
+      this.#res.setHeader(pending[i] as string, pending[i + 1] as OutgoingHttpHeader);
   }
 
   /** Pipe a readable stream with the given content type. */
@@ -325,6 +360,12 @@ export class ResponseBuilder {
   download(path: string, options: { root: string; filename?: string }): Promise<void> {
     return this.file(path, { root: options.root, download: options.filename ?? '' });
   }
+}
+
+/** The index of `key` among the names of a flat header list, or -1. */
+function indexOfHeader(pending: readonly unknown[], key: string): number {
+  for (let i = 0; i < pending.length; i += 2) if (pending[i] === key) return i;
+  return -1;
 }
 
 /** Resolve `path` under `root`, refusing anything that would leave it. */

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { uuid } from '../support/uuid.js';
 import { durationMs, resolveBackoff } from './backoff.js';
 import type { BatchRecord, JobRecord, QueueDriver } from './driver.js';
 import { E_QUEUE_INVALID_JOB } from './errors.js';
@@ -210,7 +211,7 @@ export class JobDispatcher {
           ? options.retryUntil.getTime()
           : now + durationMs(options.retryUntil);
     const record: JobRecord = {
-      id: randomUUID(),
+      id: uuid(),
       name,
       queue: options.queue ?? this.#options.defaultQueue ?? 'default',
       payload,

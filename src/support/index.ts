@@ -27,3 +27,4 @@ export {
 } from './redis-client.js';
 export { editDistance, suggest } from './suggest.js';
 export type { Awaitable, Constructor, DotPath, PathValue } from './types.js';
+export { uuid } from './uuid.js';

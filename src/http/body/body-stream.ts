@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { pipeline, Transform, type TransformCallback, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { isKeelError } from '../../support/index.js';
@@ -54,8 +55,7 @@ export function abandonRequest(req: IncomingMessage, drain: boolean, remaining?:
   req.unpipe();
   if (req.complete || req.readableEnded || req.destroyed) return;
   if (!drain || (remaining !== undefined && remaining > DRAIN_LIMIT)) {
-    abandoned.set(req, 'stopped');
-    req.pause();
+    stopReading(req);
     return;
   }
   abandoned.set(req, 'draining');
@@ -63,13 +63,34 @@ export function abandonRequest(req: IncomingMessage, drain: boolean, remaining?:
   const discard = (chunk: Buffer): void => {
     discarded += chunk.length;
     if (discarded > DRAIN_LIMIT) {
-      abandoned.set(req, 'stopped');
       req.off('data', discard);
-      req.pause();
+      stopReading(req);
     }
   };
   req.on('data', discard);
   req.resume();
+}
+
+/**
+ * Where Keel's HTTP server keeps each connection's newest response (on the socket). A
+ * request whose body is being read is that response's: nothing after it has been parsed.
+ */
+export const kLatestResponse = Symbol('keel.latestResponse');
+
+/**
+ * Stop reading `req` for good. The rest of its body stays unread, so its connection cannot
+ * carry another request: the response says `Connection: close` and Node closes the
+ * connection after it, whatever the handler writes.
+ */
+function stopReading(req: IncomingMessage): void {
+  abandoned.set(req, 'stopped');
+  req.pause();
+  const socket = req.socket as (Socket & { [kLatestResponse]?: ServerResponse }) | null;
+  const res = socket?.[kLatestResponse];
+  if (res === undefined || res.req !== req) return;
+  if (!res.headersSent) res.shouldKeepAlive = false;
+  else if (res.writableFinished) socket!.destroySoon();
+  else res.once('finish', () => socket!.destroySoon());
 }
 
 /**

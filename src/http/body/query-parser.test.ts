@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { KeelError } from '../../support/index.js';
-import { defaultQueryLimits, parseQuery, type QueryLimits } from './query-parser.js';
+import {
+  addQueryPairs,
+  defaultQueryLimits,
+  parseQuery,
+  QueryBuilder,
+  type QueryLimits,
+} from './query-parser.js';
 
 /** Plain-object copy, so toEqual compares shapes regardless of the null prototype. */
 function parse(search: string, limits?: QueryLimits): unknown {
@@ -228,5 +234,44 @@ describe('parseQuery: hostile input', () => {
     const result = parseQuery(search);
     expect(Object.keys(result)).toHaveLength(500);
     expect(result.field499).toBe('x'.repeat(50));
+  });
+});
+
+describe('parseQuery: flat strings take a shorter path with the same outcome', () => {
+  /** The tree builder's answer, which every string got before the flat path existed. */
+  function viaBuilder(search: string, limits?: QueryLimits): unknown {
+    const builder = new QueryBuilder(limits);
+    addQueryPairs(builder, search);
+    return builder.result();
+  }
+
+  function outcome(run: () => unknown): unknown {
+    try {
+      const value = run();
+      return { prototype: Object.getPrototypeOf(value), value: JSON.stringify(value) };
+    } catch (error) {
+      return { code: (error as KeelError).code, message: (error as Error).message };
+    }
+  }
+
+  const cases: Array<[string, QueryLimits?]> = [
+    ['fields=name,email'],
+    ['?page=2&per_page=50'],
+    ['a=1&a=2&a=3&b=&c'],
+    ['q=hello+world&x=%C3%A9t%C3%A9&=skipped&&'],
+    ['toString=1&hasOwnProperty=2&valueOf=3'],
+    ['__proto__=x&constructor=y&prototype=z&a=1'],
+    ['a%5Bb%5D=1&c=2'],
+    ['k%ZZ=1'],
+    ['key=v%ZZ'],
+    ['a=1&b=2&c=3', { maxKeys: 2 }],
+    ['a=1&a=2&a=3', { maxArrayLength: 2 }],
+    ['a=1&a=2', { maxArrayLength: 1 }],
+  ];
+
+  it.each(cases)('%s', (search, limits) => {
+    expect(outcome(() => parseQuery(search, limits))).toEqual(
+      outcome(() => viaBuilder(search, limits)),
+    );
   });
 });

@@ -237,25 +237,16 @@ function compact(node: QueryObject | QueryValue[]): void {
   }
 }
 
-function decode(text: string, what: () => string): string {
-  const plain = text.indexOf('+') === -1 ? text : text.replaceAll('+', ' ');
-  if (plain.indexOf('%') === -1) return plain;
-  try {
-    return decodeURIComponent(plain);
-  } catch {
-    throw new E_MALFORMED_QUERY(`invalid percent-encoding in ${what()}`);
-  }
-}
-
 function preview(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
 /**
- * Feed every pair of an `application/x-www-form-urlencoded` string to `builder`.
- * A plain `indexOf` loop: the common `?page=2&fields=a,b` costs two slices per pair.
+ * Call `visit` with every decoded pair of an `application/x-www-form-urlencoded` string,
+ * until it returns false; returns false when it was stopped. A plain `indexOf` loop: the
+ * common `?page=2&fields=a,b` costs two slices per pair.
  */
-export function addQueryPairs(builder: QueryBuilder, search: string): void {
+function forEachPair(search: string, visit: (key: string, value: string) => boolean): boolean {
   let start = search.charCodeAt(0) === 63 /* ? */ ? 1 : 0;
   const length = search.length;
   while (start < length) {
@@ -266,15 +257,22 @@ export function addQueryPairs(builder: QueryBuilder, search: string): void {
       const hasValue = eq !== -1 && eq < end;
       const rawKey = search.slice(start, hasValue ? eq : end);
       if (rawKey !== '') {
-        const key = decode(rawKey, () => `the key "${preview(rawKey)}"`);
-        const value = hasValue
-          ? decode(search.slice(eq + 1, end), () => `the value of "${key}"`)
-          : '';
-        builder.add(key, value);
+        const key = decode(rawKey, rawKey, undefined);
+        const value = hasValue ? decode(search.slice(eq + 1, end), rawKey, key) : '';
+        if (!visit(key, value)) return false;
       }
     }
     start = end + 1;
   }
+  return true;
+}
+
+/** Feed every pair of an `application/x-www-form-urlencoded` string to `builder`. */
+export function addQueryPairs(builder: QueryBuilder, search: string): void {
+  forEachPair(search, (key, value) => {
+    builder.add(key, value);
+    return true;
+  });
 }
 
 /**
@@ -291,7 +289,58 @@ export function addQueryPairs(builder: QueryBuilder, search: string): void {
 export function parseQuery(search: string, limits: QueryLimits = {}): QueryObject {
   const maxLength = limits.maxLength ?? defaultQueryLimits.maxLength;
   if (search.length > maxLength) throw new E_QUERY_TOO_LONG(search.length, maxLength);
+  // Most query strings are flat (`?page=2&fields=a,b`): they skip the tree builder.
+  if (search.indexOf('[') === -1) {
+    const flat = parseFlatQuery(search, limits);
+    if (flat !== undefined) return flat;
+  }
   const builder = new QueryBuilder(limits);
   addQueryPairs(builder, search);
   return builder.result();
+}
+
+/**
+ * {@link parseQuery} for a string without brackets: the same result, limits and errors,
+ * without the tree builder. Undefined when a decoded key turns out to hold a bracket
+ * (`a%5Bb%5D`), which only the tree builder handles.
+ */
+function parseFlatQuery(search: string, limits: QueryLimits): QueryObject | undefined {
+  const maxKeys = limits.maxKeys ?? defaultQueryLimits.maxKeys;
+  const maxArrayLength = limits.maxArrayLength ?? defaultQueryLimits.maxArrayLength;
+  const result: QueryObject = {};
+  let keys = 0;
+  const complete = forEachPair(search, (key, value) => {
+    if (key.indexOf('[') !== -1) return false;
+    if (++keys > maxKeys) throw new E_QUERY_TOO_MANY_PARAMS(maxKeys);
+    if (FORBIDDEN_KEYS.has(key)) return true;
+    const existing = Object.hasOwn(result, key) ? result[key] : undefined;
+    if (existing === undefined) result[key] = value;
+    else if (typeof existing === 'string') {
+      if (maxArrayLength < 2) throw new E_QUERY_ARRAY_TOO_LONG(key, maxArrayLength);
+      result[key] = [existing, value];
+    } else {
+      const list = existing as QueryValue[];
+      if (list.length >= maxArrayLength) throw new E_QUERY_ARRAY_TOO_LONG(key, maxArrayLength);
+      list.push(value);
+    }
+    return true;
+  });
+  if (!complete) return undefined;
+  return Object.setPrototypeOf(result, null) as QueryObject;
+}
+
+/**
+ * Decode one key or value (`+` is a space). `key` is the decoded key when `text` is its
+ * value: an error names the key, never the value (it may be a secret).
+ */
+function decode(text: string, rawKey: string, key: string | undefined): string {
+  const plain = text.indexOf('+') === -1 ? text : text.replaceAll('+', ' ');
+  if (plain.indexOf('%') === -1) return plain;
+  try {
+    return decodeURIComponent(plain);
+  } catch {
+    throw new E_MALFORMED_QUERY(
+      `invalid percent-encoding in ${key === undefined ? `the key "${preview(rawKey)}"` : `the value of "${key}"`}`,
+    );
+  }
 }

@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { parseDuration } from '../../support/index.js';
-import { mustCloseConnection } from '../body/index.js';
+import { kLatestResponse } from '../body/body-stream.js';
 import {
   type ClientErrorLike,
   classifyClientError,
@@ -58,8 +58,7 @@ export class HttpServer {
   readonly #listener: RequestListener;
   readonly #options: ResolvedServerOptions;
   readonly #server: http.Server;
-  readonly #sockets = new Set<Duplex>();
-  readonly #inFlight = new Set<ServerResponse>();
+  readonly #sockets = new Set<TrackedSocket>();
   /** Sockets answered on `clientError`: their requests never reach the listener. */
   readonly #rejected = new WeakSet<Duplex>();
   /** In-flight responses per connection. */
@@ -102,9 +101,14 @@ export class HttpServer {
     return this.#server;
   }
 
-  /** Requests whose response has not finished yet. */
+  /**
+   * Connections whose newest response has not finished yet: the requests in flight (a
+   * pipelined request waiting behind another on its connection is not counted).
+   */
   inFlight(): number {
-    return this.#inFlight.size;
+    let count = 0;
+    for (const socket of this.#sockets) if (inFlightOn(socket) !== undefined) count++;
+    return count;
   }
 
   /** Open connections, idle keep-alive and upgraded ones included. */
@@ -165,17 +169,22 @@ export class HttpServer {
     const { logger } = this.#options;
     const started = Date.now();
     logger.info(
-      { inFlight: this.#inFlight.size, connections: this.#sockets.size, timeout },
+      { inFlight: this.inFlight(), connections: this.#sockets.size, timeout },
       'HTTP server closing',
     );
     // Node's close() stops accepting and destroys connections that are idle right now.
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const res of this.#inFlight) this.#closeAfter(res);
+    // A connection's newest response is the last one it sends: making it announce
+    // `Connection: close` ends the connection once every response before it is out too.
+    for (const socket of this.#sockets) {
+      const res = inFlightOn(socket);
+      if (res !== undefined) this.#closeAfter(res);
+    }
     let forced = 0;
     const deadline = setTimeout(() => {
       forced = this.#sockets.size;
       logger.warn(
-        { inFlight: this.#inFlight.size, connections: forced, timeout },
+        { inFlight: this.inFlight(), connections: forced, timeout },
         'HTTP server close deadline reached; destroying open connections',
       );
       this.#server.closeAllConnections();
@@ -195,23 +204,14 @@ export class HttpServer {
 
   readonly #onConnection = (socket: Socket): void => {
     this.#sockets.add(socket);
-    socket.once('close', () => {
-      this.#sockets.delete(socket);
-      // A response queued behind a pipelined one never gets 'close' if the socket dies
-      // first. Scanning the in-flight set on a connection's close (not per request) keeps
-      // requests free of per-socket bookkeeping.
-      if (this.#inFlight.size === 0) return;
-      for (const res of this.#inFlight) if (res.req?.socket === socket) this.#inFlight.delete(res);
-    });
+    socket.once('close', () => this.#sockets.delete(socket));
   };
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const socket = req.socket;
-    this.#inFlight.add(res);
-    // One shared listener per response ('close' follows 'finish'), no closure per request:
-    // the in-flight set travels on the response.
-    (res as TrackedResponse)[kInFlight] = this.#inFlight;
-    res.on('close', onResponseClose);
+    const socket = req.socket as TrackedSocket;
+    // In-flight tracking without a listener or a set per request: the connection keeps
+    // its newest response, which close() and inFlight() look at.
+    socket[kLatestResponse] = res;
     // Node announces `Connection: close` on the last allowed request but keeps the socket
     // open for a client that ignores it; making the response the last closes it for real.
     const max = this.#options.maxRequestsPerSocket;
@@ -315,13 +315,10 @@ function toListenAddress(info: AddressInfo): ListenAddress {
   return { port: info.port, host: info.address, url: `http://${shown}:${info.port}` };
 }
 
-const kInFlight = Symbol('keel.inFlight');
-type TrackedResponse = ServerResponse & { [kInFlight]?: Set<ServerResponse> };
+type TrackedSocket = Duplex & { [kLatestResponse]?: ServerResponse };
 
-function onResponseClose(this: TrackedResponse): void {
-  this[kInFlight]?.delete(this);
-  const req = this.req;
-  const socket = req?.socket;
-  if (this.writableFinished && socket && !socket.destroyed && mustCloseConnection(req))
-    socket.destroySoon();
+/** The connection's newest response when it has not finished, else undefined. */
+function inFlightOn(socket: TrackedSocket): ServerResponse | undefined {
+  const res = socket[kLatestResponse];
+  return res === undefined || res.writableFinished || socket.destroyed ? undefined : res;
 }
