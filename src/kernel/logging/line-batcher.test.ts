@@ -13,7 +13,7 @@ function target() {
     flushes: () => flushed,
     ends: () => ended,
     stream: {
-      write: (chunk: string) => writes.push(chunk),
+      write: (chunk: Buffer) => writes.push(chunk.toString()),
       flushSync: () => flushed++,
       end: () => ended++,
     },
@@ -76,5 +76,44 @@ describe('LineBatcher', () => {
       .split('\n')
       .map((line) => JSON.parse(line) as { i: number });
     expect(lines.map((line) => line.i)).toEqual([...Array(500).keys()]);
+  });
+});
+
+describe('LineBatcher buffers', () => {
+  it('keeps multi-byte lines whole across batches and buffers', () => {
+    const t = target();
+    const batcher = new LineBatcher(t.stream, { maxPending: 64 });
+    const lines = Array.from(
+      { length: 200 },
+      (_, i) => `{"i":${i},"name":"Zoë 🚀 ${'é'.repeat(i % 7)}"}\n`,
+    );
+    for (const line of lines) batcher.write(line);
+    batcher.flushSync();
+    expect(t.writes.join('')).toBe(lines.join(''));
+    for (const chunk of t.writes) expect(chunk.endsWith('\n')).toBe(true);
+  });
+
+  it('writes a line longer than a whole batch in one piece', () => {
+    const t = target();
+    const batcher = new LineBatcher(t.stream, { maxPending: 16 });
+    batcher.write('short\n');
+    const long = `${'x'.repeat(100)}\n`;
+    batcher.write(long);
+    batcher.write('after\n');
+    batcher.flushSync();
+    expect(t.writes).toEqual(['short\n', long, 'after\n']);
+  });
+
+  it('never changes bytes already handed over', () => {
+    const chunks: Buffer[] = [];
+    const batcher = new LineBatcher({ write: (chunk) => chunks.push(chunk) }, { maxPending: 32 });
+    batcher.write('aaaa\n');
+    batcher.flushSync();
+    for (let i = 0; i < 50; i++) batcher.write(`line ${i}\n`);
+    batcher.flushSync();
+    expect(chunks[0]!.toString()).toBe('aaaa\n');
+    expect(Buffer.concat(chunks).toString()).toBe(
+      `aaaa\n${Array.from({ length: 50 }, (_, i) => `line ${i}\n`).join('')}`,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { isAbsolute, join } from 'node:path';
 import type { DestinationStream, StreamEntry } from 'pino';
 import { pino } from 'pino';
 import { FileChannel } from './file-channel.js';
-import { LineBatcher } from './line-batcher.js';
+import { LineBatcher, type LineTarget } from './line-batcher.js';
 import {
   type LogChannelConfig,
   type LoggingConfig,
@@ -88,9 +88,17 @@ export function buildLogChannels(config: LoggingConfig, options: LogChannelsOpti
         (fd === 1 ? options.stdout : options.stderr) ??
         (pretty
           ? pino.destination({ dest: fd, sync: true })
-          : new LineBatcher(pino.destination({ dest: fd, sync: false }), {
-              ...(options.batchDelayMs !== undefined ? { maxDelayMs: options.batchDelayMs } : {}),
-            }));
+          : // In buffer mode sonic-boom takes the batches' bytes as they are (its types say string).
+            new LineBatcher(
+              pino.destination({
+                dest: fd,
+                sync: false,
+                contentMode: 'buffer',
+              }) as unknown as LineTarget,
+              {
+                ...(options.batchDelayMs !== undefined ? { maxDelayMs: options.batchDelayMs } : {}),
+              },
+            ));
       stream = pretty ? createPrettyStream({ destination: raw }) : raw;
     }
     opened.set(name, stream);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { executionContext } from '../execution-context.js';
-import { createLogger, type LoggerSettings } from '../logger.js';
+import { createLogger, isoTimeCached, type LoggerSettings } from '../logger.js';
 import { sampledRssMb } from './log-context.js';
 import type { LogProcessor } from './logging-config.js';
 
@@ -265,5 +265,29 @@ describe('forged lines', () => {
     expect(failure!.msg).not.toMatch(/[\r\n]/);
     // Fields keep their value: JSON escapes them on the way out.
     expect(first!.note).toBe(hostile);
+  });
+});
+
+describe('isoTimeCached', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('formats the same timestamp as toISOString across millisecond, second and day edges', () => {
+    const base = Date.UTC(2026, 10, 27, 23, 59, 58, 990);
+    const times = [
+      ...Array.from({ length: 1200 }, (_, i) => base + i),
+      Date.UTC(2026, 0, 1, 0, 0, 0, 0),
+      Date.UTC(2026, 0, 1, 0, 0, 0, 9),
+      Date.UTC(2026, 0, 1, 0, 0, 0, 10),
+      Date.UTC(2026, 0, 1, 0, 0, 0, 99),
+      Date.UTC(2026, 0, 1, 0, 0, 0, 100),
+      Date.UTC(2026, 0, 1, 0, 0, 0, 999),
+      Date.UTC(2028, 1, 29, 12, 0, 0, 5),
+      base,
+    ];
+    const now = vi.spyOn(Date, 'now');
+    for (const time of times) {
+      now.mockReturnValue(time);
+      expect(isoTimeCached()).toBe(`,"time":"${new Date(time).toISOString()}"`);
+    }
   });
 });
