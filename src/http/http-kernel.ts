@@ -40,6 +40,18 @@ export interface HttpKernelOptions {
  * errors as problem+json. One instance serves the Node server, `fetch()` and `inject()`.
  */
 const kContext = Symbol('keel.context');
+const kObserved = Symbol('keel.observed');
+
+/** What the instruments began with, until the response closes. */
+interface Observation {
+  readonly started: number;
+  readonly states: unknown[];
+}
+
+type TrackedResponse = ServerResponse & {
+  [kContext]?: HttpContext | undefined;
+  [kObserved]?: Observation | undefined;
+};
 
 export class HttpKernel {
   /** The application-level router; modules add their own routers with `addRoutes`. */
@@ -168,28 +180,36 @@ export class HttpKernel {
           this.#instrumentFailed(instrument, error);
         }
       }
-      // 'close' comes once per response: after 'finish', or alone when the client went away.
-      res.once('close', () => {
-        const length = res.getHeader('content-length');
-        const outcome: RequestOutcome = {
-          status: res.statusCode,
-          durationMs: performance.now() - started,
-          bytes: ctx.bodyBytes ?? (length === undefined ? undefined : Number(length)),
-          aborted: !res.writableEnded,
-          error: ctx.failure,
-        };
-        for (let i = 0; i < instruments.length; i++) {
-          try {
-            instruments[i]!.end(ctx, states[i], outcome);
-          } catch (error) {
-            this.#instrumentFailed(instruments[i]!, error);
-          }
-        }
-      });
+      // 'close' comes once per response: after 'finish', or alone when the client went
+      // away. One listener per kernel (no closure per request) finds what it needs on the
+      // response; it ends the instruments before running any terminating middleware.
+      const tracked = res as TrackedResponse;
+      tracked[kContext] = ctx;
+      tracked[kObserved] = { started, states };
+      res.on('close', this.#onClose);
       this.#dispatch(ctx, req, res);
     };
     if (!this.#scoped) observe();
     else executionContext.run({ request_id: ctx.requestId } satisfies ExecutionScope, observe);
+  }
+
+  #endObservation(ctx: HttpContext, res: ServerResponse, observed: Observation): void {
+    const instruments = this.#instruments;
+    const length = res.getHeader('content-length');
+    const outcome: RequestOutcome = {
+      status: res.statusCode,
+      durationMs: performance.now() - observed.started,
+      bytes: ctx.bodyBytes ?? (length === undefined ? undefined : Number(length)),
+      aborted: !res.writableEnded,
+      error: ctx.failure,
+    };
+    for (let i = 0; i < instruments.length; i++) {
+      try {
+        instruments[i]!.end(ctx, observed.states[i], outcome);
+      } catch (error) {
+        this.#instrumentFailed(instruments[i]!, error);
+      }
+    }
   }
 
   #instrumentFailed(instrument: RequestInstrument, error: unknown): void {
@@ -208,8 +228,12 @@ export class HttpKernel {
         // A shared listener (no closure per request): the context rides on the response.
         // A server response emits 'close' once, after 'finish' or alone when it never
         // finishes (the client went away, or a failure after the head cut the connection).
-        (res as ServerResponse & { [kContext]?: HttpContext })[kContext] = ctx;
-        res.on('close', this.#onFinish);
+        // An observed request's response has the listener already.
+        const tracked = res as TrackedResponse;
+        if (tracked[kContext] === undefined) {
+          tracked[kContext] = ctx;
+          res.on('close', this.#onClose);
+        }
       }
       let out: void | Promise<void>;
       try {
@@ -262,12 +286,17 @@ export class HttpKernel {
 
   // Node calls 'close' listeners with the response as `this`; one function per kernel.
   // Terminators see an abandoned response as `ctx.res.writableFinished === false`.
-  readonly #onFinish = ((kernel: HttpKernel) =>
-    function (this: ServerResponse & { [kContext]?: HttpContext }): void {
+  readonly #onClose = ((kernel: HttpKernel) =>
+    function (this: TrackedResponse): void {
       const ctx = this[kContext];
+      const observed = this[kObserved];
       // Once per response, whatever else emits on it.
       this[kContext] = undefined;
-      if (ctx?.route) kernel.#terminate(ctx, ctx.route);
+      this[kObserved] = undefined;
+      if (ctx === undefined) return;
+      if (observed !== undefined) kernel.#endObservation(ctx, this, observed);
+      const route = ctx.route;
+      if (route !== undefined && route.terminators.length > 0) kernel.#terminate(ctx, route);
     })(this);
 
   #terminate(ctx: HttpContext, route: CompiledRoute): void {

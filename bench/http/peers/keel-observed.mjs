@@ -4,7 +4,9 @@
 // (as `logging.channels.app = { driver: 'file', rotate: 'daily' }` in an app), the HTTP metrics instrument (requests, duration histogram,
 // in-flight) and, as in an app with TRACING_ENABLED unset, no tracing instrument at all.
 // Every request runs in its execution scope, as in an app. OBS_ONLY=scope|metrics|log keeps
-// one part (scope = an empty instrument: the execution scope alone), to see what each costs.
+// one part (scope = an empty instrument: the execution scope alone), to see what each costs;
+// OBS_ONLY=noscope is an empty instrument that asks for no scope (the kernel's observation
+// machinery alone, without AsyncLocalStorage).
 //
 //   node bench/http/run.mjs --servers keel,keel-observed
 import { mkdtempSync } from 'node:fs';
@@ -34,8 +36,10 @@ const metrics = new HttpMetrics(registry);
 // The plain Keel peer, then the instruments on its kernel.
 const { app, serve } = await import('./keel.mjs');
 const only = process.env.OBS_ONLY ?? 'all';
-if (!['all', 'scope', 'metrics', 'log'].includes(only)) throw new Error(`OBS_ONLY=${only}?`);
+if (!['all', 'scope', 'noscope', 'metrics', 'log'].includes(only))
+  throw new Error(`OBS_ONLY=${only}?`);
 if (only === 'scope') app.kernel.instrument({ name: 'scope', end() {} });
+if (only === 'noscope') app.kernel.instrument({ name: 'noscope', scope: false, end() {} });
 if (only === 'all' || only === 'log')
   app.kernel.instrument(requestLogInstrument(logger, { skip: ['/healthz', '/_metrics'] }));
 if (only === 'all' || only === 'metrics') app.kernel.instrument(metrics.instrument());
