@@ -3,6 +3,7 @@ export * from './errors.js';
 export { FileChannel, type FileChannelOptions } from './file-channel.js';
 export {
   attachLineSink,
+  jsonString,
   type LineSink,
   lineSink,
   serializedBindings,

@@ -69,3 +69,22 @@ export function writeLine(
   }
   stream.write(line);
 }
+
+/**
+ * `JSON.stringify(text)` for a string, without the call when nothing in it needs escaping
+ * (a quote, a backslash, a control character, a surrogate that may be lone): the common
+ * path, ip or method of a log line is copied between quotes as it is.
+ *
+ * @example
+ * ```ts
+ * jsonString('/users/42'); // '"/users/42"'
+ * jsonString('a"b');       // '"a\\"b"'
+ * ```
+ */
+export function jsonString(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(text);
+  }
+  return `"${text}"`;
+}

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { executionContext } from '../execution-context.js';
 import { createLogger, isoTimeCached, type LoggerSettings } from '../logger.js';
+import { jsonString } from './line-sink.js';
 import { sampledRssMb } from './log-context.js';
 import type { LogProcessor } from './logging-config.js';
 
@@ -289,5 +290,30 @@ describe('isoTimeCached', () => {
       now.mockReturnValue(time);
       expect(isoTimeCached()).toBe(`,"time":"${new Date(time).toISOString()}"`);
     }
+  });
+});
+
+describe('jsonString', () => {
+  it('gives what JSON.stringify gives for any string', () => {
+    const samples = [
+      '',
+      '/users/42',
+      '127.0.0.1',
+      '::ffff:10.0.0.1',
+      'GET',
+      'a"b',
+      'back\\slash',
+      'line\nbreak\r\n',
+      'tab\there',
+      '\u0000\u001f\u007f',
+      'zoë ünïcode',
+      '🚀 rocket',
+      '\ud800 lone high',
+      'lone low \udfff',
+      '\u2028\u2029',
+      '</script>',
+    ];
+    for (let c = 0; c < 0x80; c++) samples.push(`x${String.fromCharCode(c)}y`);
+    for (const text of samples) expect(jsonString(text)).toBe(JSON.stringify(text));
   });
 });

@@ -4,6 +4,7 @@ import {
   executionContext,
   hasDigitRun,
   isoTimeCached,
+  jsonString,
   type Logger,
   lineSink,
   maskCardNumbersInJson,
@@ -97,11 +98,11 @@ export function requestLogInstrument(
         if (logger.levelVal > level) return;
         const requestId = ctx.requestId;
         const userId = state?.user_id;
-        const path = JSON.stringify(ctx.path);
-        const ip = JSON.stringify(ctx.ip);
+        const path = jsonString(ctx.path);
+        const ip = jsonString(ctx.ip);
         // request_id matches [A-Za-z0-9._:-]{1,128} (HttpContext refuses anything else): no
         // escaping needed. Path, ip and user id are escaped, so CR/LF cannot forge a line.
-        let line = `{"level":${level}${isoTimeCached()}${serializedBindings(logger)}${routePart(ctx.route?.record)}${sink.memory ? `,"memory":${sampledRssMb()}` : ''},"request_id":"${requestId}"${userId === undefined ? '' : `,"user_id":${JSON.stringify(userId)}`},"method":${JSON.stringify(ctx.method)},"path":${path},"status":${status},"duration_ms":${Math.round(outcome.durationMs * 1000) / 1000}${outcome.bytes === undefined ? '' : `,"bytes":${outcome.bytes}`},"ip":${ip}${outcome.aborted ? ',"aborted":true' : ''},"msg":"${MESSAGE}"}\n`;
+        let line = `{"level":${level}${isoTimeCached()}${serializedBindings(logger)}${routePart(ctx.route?.record)}${sink.memory ? `,"memory":${sampledRssMb()}` : ''},"request_id":"${requestId}"${userId === undefined ? '' : `,"user_id":${JSON.stringify(userId)}`},"method":${jsonString(ctx.method)},"path":${path},"status":${status},"duration_ms":${Math.round(outcome.durationMs * 1000) / 1000}${outcome.bytes === undefined ? '' : `,"bytes":${outcome.bytes}`},"ip":${ip}${outcome.aborted ? ',"aborted":true' : ''},"msg":"${MESSAGE}"}\n`;
         if (
           sink.maskCards &&
           (hasDigitRun(path) ||
