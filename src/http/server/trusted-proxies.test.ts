@@ -276,3 +276,23 @@ describe('createTrustResolver on a real request', () => {
     ]);
   });
 });
+
+describe('createTrustResolver: the peer address of a connection', () => {
+  it('normalizes it once per connection and follows a connection whose address changes', () => {
+    const resolver = createTrustResolver(false);
+    const socket = { remoteAddress: '::ffff:203.0.113.7', encrypted: false };
+    const request = { headers: { 'x-forwarded-for': '198.51.100.1' }, socket };
+    expect(resolver.clientIp(request as never)).toBe('203.0.113.7');
+    expect(resolver.clientIp(request as never)).toBe('203.0.113.7');
+    socket.remoteAddress = '2001:DB8::1';
+    expect(resolver.clientIp(request as never)).toBe('2001:db8::1');
+  });
+
+  it('still reads the forwarded chain from a trusted peer on the same connection', () => {
+    const resolver = createTrustResolver('loopback');
+    const request = req('127.0.0.1');
+    expect(resolver.clientIp(request as never)).toBe('127.0.0.1');
+    request.headers['x-forwarded-for'] = '203.0.113.9';
+    expect(resolver.clientIp(request as never)).toBe('203.0.113.9');
+  });
+});

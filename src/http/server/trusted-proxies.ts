@@ -86,6 +86,18 @@ function compileTrust(trust: TrustProxy): TrustFn {
   );
 }
 
+const kPeerAddress = Symbol('keel.peerAddress');
+
+/** The socket's peer address, normalized (see {@link normalizeIp}) on first use and kept. */
+function peerAddress(socket: object, remote: string): string {
+  const cached = socket as { [kPeerAddress]?: readonly [string, string] };
+  const entry = cached[kPeerAddress];
+  if (entry !== undefined && entry[0] === remote) return entry[1];
+  const address = normalizeIp(remote) ?? remote;
+  cached[kPeerAddress] = [remote, address];
+  return address;
+}
+
 /** An IP address without port or brackets, IPv4-mapped IPv6 as IPv4; undefined if not an IP. */
 export function normalizeIp(value: string): string | undefined {
   let address = value.trim();
@@ -136,6 +148,9 @@ export function createTrustResolver(trust: TrustProxy = false): TrustResolver {
       const remote = req.socket.remoteAddress;
       if (remote === undefined) return '';
       const xff = req.headers['x-forwarded-for'];
+      // Without a forwarded chain, or from a peer not trusted to send one, the client is the
+      // peer: its address, normalized once per connection.
+      if (xff === undefined || !trusts(remote, 0)) return peerAddress(req.socket, remote);
       // proxy-addr reads only these two fields; a plain object keeps arrays (duplicate
       // headers from a fake request) from reaching its string parser.
       const view = {
