@@ -153,17 +153,7 @@ export class QueryBuilder {
   }
 
   #assign(target: QueryObject, name: string, value: string, key: string): void {
-    const existing = own(target, name);
-    if (existing === undefined) {
-      target[name] = value;
-    } else if (typeof existing === 'string') {
-      if (this.#maxArrayLength < 2) throw new E_QUERY_ARRAY_TOO_LONG(key, this.#maxArrayLength);
-      target[name] = [existing, value];
-    } else if (Array.isArray(existing)) {
-      this.#push(existing, value, key);
-    } else {
-      throw conflict(key);
-    }
+    if (!assignValue(target, name, value, key, this.#maxArrayLength)) throw conflict(key);
   }
 
   #assignIndex(target: QueryValue[], name: string, value: string, key: string): void {
@@ -186,11 +176,34 @@ export class QueryBuilder {
   }
 
   #push(target: QueryValue[], value: string, key: string): void {
-    if (target.length >= this.#maxArrayLength) {
-      throw new E_QUERY_ARRAY_TOO_LONG(key, this.#maxArrayLength);
-    }
-    target.push(value);
+    pushValue(target, value, key, this.#maxArrayLength);
   }
+}
+
+/**
+ * Give `name` the value, or add it to the values already there (a repeated key is a list).
+ * False when `name` already holds an object: the caller decides what that means.
+ */
+function assignValue(
+  target: QueryObject,
+  name: string,
+  value: string,
+  key: string,
+  maxArrayLength: number,
+): boolean {
+  const existing = own(target, name);
+  if (existing === undefined) target[name] = value;
+  else if (typeof existing === 'string') {
+    if (maxArrayLength < 2) throw new E_QUERY_ARRAY_TOO_LONG(key, maxArrayLength);
+    target[name] = [existing, value];
+  } else if (Array.isArray(existing)) pushValue(existing, value, key, maxArrayLength);
+  else return false;
+  return true;
+}
+
+function pushValue(target: QueryValue[], value: string, key: string, maxArrayLength: number): void {
+  if (target.length >= maxArrayLength) throw new E_QUERY_ARRAY_TOO_LONG(key, maxArrayLength);
+  target.push(value);
 }
 
 function conflict(key: string): Error {
@@ -312,17 +325,8 @@ function parseFlatQuery(search: string, limits: QueryLimits): QueryObject | unde
   const complete = forEachPair(search, (key, value) => {
     if (key.indexOf('[') !== -1) return false;
     if (++keys > maxKeys) throw new E_QUERY_TOO_MANY_PARAMS(maxKeys);
-    if (FORBIDDEN_KEYS.has(key)) return true;
-    const existing = Object.hasOwn(result, key) ? result[key] : undefined;
-    if (existing === undefined) result[key] = value;
-    else if (typeof existing === 'string') {
-      if (maxArrayLength < 2) throw new E_QUERY_ARRAY_TOO_LONG(key, maxArrayLength);
-      result[key] = [existing, value];
-    } else {
-      const list = existing as QueryValue[];
-      if (list.length >= maxArrayLength) throw new E_QUERY_ARRAY_TOO_LONG(key, maxArrayLength);
-      list.push(value);
-    }
+    // Without brackets no key holds an object, so the value always lands.
+    if (!FORBIDDEN_KEYS.has(key)) assignValue(result, key, value, key, maxArrayLength);
     return true;
   });
   if (!complete) return undefined;
