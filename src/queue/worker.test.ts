@@ -48,10 +48,42 @@ class Slow extends Job<null> {
   }
 }
 
+/** Runs until its signal aborts; records why. */
+const held: { started: () => void; reasons: string[] } = { started: () => {}, reasons: [] };
+class Held extends Job<null> {
+  static override jobName = 'test:held';
+  handle(ctx: JobContext) {
+    held.started();
+    return new Promise<void>((_, reject) => {
+      ctx.signal.addEventListener('abort', () => {
+        held.reasons.push((ctx.signal.reason as Error).message);
+        reject(ctx.signal.reason);
+      });
+    });
+  }
+}
+
+/** Ignores its signal, then looks at it once the attempt timed out. */
+const late: { aborted?: boolean; code?: unknown } = {};
+class Late extends Job<null> {
+  static override jobName = 'test:late';
+  static override options = { timeout: 5 };
+  async handle(ctx: JobContext) {
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    late.aborted = ctx.signal.aborted;
+    late.code = (ctx.signal.reason as { code?: unknown }).code;
+  }
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(condition()).toBe(true);
+}
+
 function setup(overrides: Partial<WorkerOptions> = {}) {
   const driver = new MemoryQueueDriver();
   const registry = new JobRegistry();
-  registry.register(Record, Flaky, Doomed, Slow);
+  registry.register(Record, Flaky, Doomed, Slow, Held, Late);
   const dispatcher = new JobDispatcher({ driver: () => driver, registry });
   const worker = (o: Partial<WorkerOptions> = {}) =>
     new Worker({
@@ -137,6 +169,41 @@ describe('worker', () => {
     expect(await driver.fail(first!, 'stale')).toBe(false);
     expect(await driver.heartbeat(first!, 1000)).toBe(false);
     expect(await driver.complete(second!)).toBe(true);
+  });
+
+  it('heartbeats a running job, and aborts it once another worker took its lease', async () => {
+    const { dispatcher, driver, worker } = setup({ stopWhenEmpty: false });
+    held.reasons = [];
+    const started = new Promise<void>((resolve) => {
+      held.started = resolve;
+    });
+    const id = await dispatcher.dispatch(new Held(null));
+    let beats = 0;
+    const heartbeat = driver.heartbeat.bind(driver);
+    driver.heartbeat = (lease, leaseMs) => {
+      beats++;
+      return heartbeat(lease, leaseMs);
+    };
+    const w = worker({ leaseMs: 60_000, heartbeatMs: 10 });
+    const running = w.run();
+    await started;
+    await until(() => beats >= 2);
+    expect(held.reasons).toEqual([]);
+    driver.expireLease(id as string);
+    expect(await driver.claim(['default'], 1, 'w2', 60_000)).toHaveLength(1);
+    await until(() => held.reasons.length > 0);
+    w.stop();
+    expect(await running).toMatchObject({ processed: 0, failed: 0, lost: 1 });
+    expect(held.reasons).toEqual(['lease lost: another worker took this job']);
+  });
+
+  it('hands a handler that reads its signal late an already aborted one', async () => {
+    const { dispatcher, driver, worker } = setup();
+    await dispatcher.dispatch(new Late(null));
+    expect(await worker().run()).toMatchObject({ failed: 1 });
+    expect((await driver.failed())[0]?.error).toMatch(/^E_QUEUE_JOB_TIMEOUT/);
+    await until(() => late.aborted !== undefined);
+    expect(late).toEqual({ aborted: true, code: 'E_QUEUE_JOB_TIMEOUT' });
   });
 
   it('stops claiming on stop(), finishing the running jobs', async () => {

@@ -73,11 +73,119 @@ type OptionalOptions =
   | 'registryBeatMs'
   | 'locks';
 
-interface Running {
-  readonly job: ClaimedJob;
-  readonly controller: AbortController;
-  readonly done: Promise<void>;
-  lost: boolean;
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * One attempt a worker runs, and the context its handler receives. The abort signal and
+ * the child logger are made on first use: most handlers never read them, and an
+ * `AbortController` per attempt was a measurable part of a no-op job's cost.
+ */
+class Attempt implements JobContext {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly requestId: string | undefined;
+  readonly batchId: string | undefined;
+  /** Settles once the attempt and the recording of its outcome are over. */
+  done: Promise<void> = RESOLVED;
+  /** Another worker took the job (or a shutdown gave it back): record nothing. */
+  lost = false;
+  /** When the next lease heartbeat is due (performance.now()). */
+  beatAt: number;
+  /** A heartbeat is on its way: the next waits for its answer. */
+  beating = false;
+  #aborted = false;
+  #reason: unknown;
+  #controller: AbortController | undefined;
+  /** Rejects the pending handler promise: an abort ends the attempt even if it ignores it. */
+  #reject: ((reason: unknown) => void) | undefined;
+  #logger: Logger | undefined;
+
+  constructor(
+    readonly job: ClaimedJob,
+    readonly driver: QueueDriver,
+    readonly parentLogger: Logger,
+    heartbeatMs: number,
+  ) {
+    this.id = job.id;
+    this.name = job.name;
+    this.queue = job.queue;
+    this.attempt = job.attempt;
+    this.maxAttempts = job.maxAttempts;
+    this.requestId = job.meta.requestId;
+    this.batchId = job.batchId ?? job.meta[BATCH_META_KEY];
+    this.beatAt = performance.now() + heartbeatMs;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /**
+   * The worker's logger with the job's ids bound, in snake_case as the log mixin writes
+   * them inside the job's scope. Made on first use: a child logger serializes its bindings.
+   */
+  get logger(): Logger {
+    this.#logger ??= this.parentLogger.child({
+      job_id: this.id,
+      job: this.name,
+      queue: this.queue,
+      attempt: this.attempt,
+      ...(this.requestId ? { request_id: this.requestId } : {}),
+    });
+    return this.#logger;
+  }
+
+  batch(): Promise<Batch | undefined> {
+    return batchOf(this.batchId, this.driver);
+  }
+
+  /** Abort the handler's signal and end the attempt with `reason` (the first one wins). */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.#reject?.(reason);
+  }
+
+  /** `work`'s outcome, or the abort's reason if that comes first. */
+  race(work: Promise<void>): Promise<void> {
+    if (this.#aborted) return Promise.reject(this.#reason);
+    return new Promise<void>((resolve, reject) => {
+      this.#reject = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  /** After the attempt: a late abort (a heartbeat's answer) has nothing left to end. */
+  settle(): void {
+    this.#reject = undefined;
+  }
+}
+
+async function batchOf(
+  batchId: string | undefined,
+  driver: QueueDriver,
+): Promise<Batch | undefined> {
+  if (batchId === undefined) return undefined;
+  const record = await driver.batch(batchId);
+  return record === undefined ? undefined : new Batch(record, driver);
+}
+
+/** The handler's promise; a synchronous throw becomes a rejection. */
+function invoke(instance: Job, ctx: JobContext): Promise<void> {
+  try {
+    return Promise.resolve(instance.handle(ctx)) as Promise<void>;
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
@@ -99,7 +207,7 @@ export class Worker {
   readonly id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #o: Required<Omit<WorkerOptions, OptionalOptions>> &
     Pick<WorkerOptions, OptionalOptions>;
-  readonly #running = new Map<string, Running>();
+  readonly #running = new Map<string, Attempt>();
   readonly #summary: WorkerSummary = {
     processed: 0,
     failed: 0,
@@ -142,6 +250,7 @@ export class Worker {
     const started = this.#o.now();
     const signal = this.#stopping.signal;
     const registered = await this.#register(started);
+    const heartbeats = this.#startHeartbeats();
     while (!signal.aborted) {
       if (this.#o.maxTimeMs !== undefined && this.#o.now() - started >= this.#o.maxTimeMs) break;
       if (this.#o.maxJobs !== undefined && this.#claimed >= this.#o.maxJobs) break;
@@ -171,6 +280,7 @@ export class Worker {
       await Promise.race([this.#idle(signal), this.#slotFreed()]);
     }
     await this.#drain();
+    clearInterval(heartbeats);
     await this.#o.driver
       .workerStopped?.(this.id)
       .catch((error: unknown) =>
@@ -228,23 +338,9 @@ export class Worker {
       );
   }
 
-  /** The batch a job belongs to (or, for a batch's then/catch/finally job, names). */
-  #batchOf(job: ClaimedJob): { batchId: string | undefined; batch: JobContext['batch'] } {
-    const batchId = job.batchId ?? job.meta[BATCH_META_KEY];
-    const driver = this.#o.driver;
-    return {
-      batchId,
-      batch: async () => {
-        if (batchId === undefined) return undefined;
-        const record = await driver.batch(batchId);
-        return record === undefined ? undefined : new Batch(record, driver);
-      },
-    };
-  }
-
   async #drain(): Promise<void> {
     if (this.#running.size === 0) return;
-    const all = Promise.all([...this.#running.values()].map((r) => r.done));
+    const all = Promise.all([...this.#running.values()].map((run) => run.done));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), this.#o.shutdownMs);
@@ -254,7 +350,7 @@ export class Worker {
     if (outcome === 'done') return;
     for (const run of this.#running.values()) {
       run.lost = true; // its result must not be recorded: the job goes back to the queue
-      run.controller.abort(new Error('worker shutting down'));
+      run.abort(new Error('worker shutting down'));
       if (await this.#o.driver.release(run.job).catch(() => false)) this.#summary.released++;
     }
   }
@@ -277,38 +373,74 @@ export class Worker {
     return abortableWait(this.#o.sleepMs, signal);
   }
 
+  get #heartbeatMs(): number {
+    return this.#o.heartbeatMs ?? Math.max(1, Math.floor(this.#o.leaseMs / 3));
+  }
+
+  /**
+   * One timer for the worker's life heartbeats every running attempt whose beat falls due
+   * before the next tick (so no two beats of a lease are more than heartbeatMs apart),
+   * instead of an interval per attempt.
+   */
+  #startHeartbeats(): NodeJS.Timeout {
+    const tick = Math.max(1, Math.floor(this.#heartbeatMs / 2));
+    const timer = setInterval(() => {
+      const horizon = performance.now() + tick;
+      for (const run of this.#running.values())
+        if (!run.beating && run.beatAt <= horizon) this.#heartbeat(run);
+    }, tick);
+    timer.unref();
+    return timer;
+  }
+
+  #heartbeat(run: Attempt): void {
+    run.beating = true;
+    this.#o.driver.heartbeat(run.job, this.#o.leaseMs).then(
+      (held) => {
+        run.beating = false;
+        run.beatAt = performance.now() + this.#heartbeatMs;
+        if (held || run.lost) return;
+        run.lost = true;
+        run.abort(new Error('lease lost: another worker took this job'));
+      },
+      (error: unknown) => {
+        run.beating = false;
+        run.logger.warn({ err: error }, 'queue: heartbeat failed');
+      },
+    );
+  }
+
   #start(job: ClaimedJob): void {
-    const controller = new AbortController();
-    const run: Running = { job, controller, lost: false, done: Promise.resolve() };
-    const instruments = this.#o.instruments;
-    const done = (
-      instruments === undefined || instruments.length === 0
-        ? this.#process(run)
-        : this.#observe(run, instruments)
-    )
-      .catch((error: unknown) => {
-        // Recording the outcome failed (the database is unreachable: a lost connection, a
-        // full disk). The job stays leased and runs again once its lease expires; the
-        // worker carries on. Unhandled, this rejection would end run() and the process.
-        this.#summary.lost++;
-        this.#o.logger.error(
-          { err: error, job_id: job.id, job: job.name, worker: this.id },
-          'queue: could not record the job outcome; it runs again once its lease expires',
-        );
-      })
-      .finally(() => {
-        this.#running.delete(job.id);
-        const freed = this.#freed;
-        this.#freed = undefined;
-        freed?.resolve();
-      })
-      .then(() => undefined);
-    (run as { done: Promise<void> }).done = done;
+    const run = new Attempt(job, this.#o.driver, this.#o.logger, this.#heartbeatMs);
     this.#running.set(job.id, run);
+    run.done = this.#execute(run);
+  }
+
+  /** Run an attempt and record its outcome; never rejects. */
+  async #execute(run: Attempt): Promise<void> {
+    const instruments = this.#o.instruments;
+    try {
+      if (instruments === undefined || instruments.length === 0) await this.#process(run);
+      else await this.#observe(run, instruments);
+    } catch (error) {
+      // Recording the outcome failed (the database is unreachable: a lost connection, a
+      // full disk). The job stays leased and runs again once its lease expires; the
+      // worker carries on. Unhandled, this rejection would end run() and the process.
+      this.#summary.lost++;
+      this.#o.logger.error(
+        { err: error, job_id: run.id, job: run.name, worker: this.id },
+        'queue: could not record the job outcome; it runs again once its lease expires',
+      );
+    } finally {
+      this.#running.delete(run.id);
+      const freed = this.#freed;
+      this.#freed = undefined;
+      freed?.resolve();
+    }
   }
 
   /** Run an attempt in its own execution scope, continuing the dispatching request's. */
-  #observe(run: Running, instruments: readonly JobInstrument[]): Promise<JobOutcomeStatus> {
+  #observe(run: Attempt, instruments: readonly JobInstrument[]): Promise<JobOutcomeStatus> {
     const { job } = run;
     const started = performance.now();
     const scope = executionContext.restore(job.meta, { job_id: job.id });
@@ -348,35 +480,8 @@ export class Worker {
     this.#o.logger.error({ err: error }, `queue: job instrument "${instrument.name}" failed`);
   }
 
-  async #process(run: Running, onError?: (error: unknown) => void): Promise<JobOutcomeStatus> {
-    const { job, controller } = run;
-    const driver = this.#o.driver;
-    // snake_case ids, as the log mixin writes them inside the job's scope (it leaves out
-    // those bound here, so a line carries each once). Made on first use: most attempts
-    // never log, and a child logger serializes its bindings when it is made.
-    let child: Logger | undefined;
-    const logger = (): Logger =>
-      (child ??= this.#o.logger.child({
-        job_id: job.id,
-        job: job.name,
-        queue: job.queue,
-        attempt: job.attempt,
-        ...(job.meta.requestId ? { request_id: job.meta.requestId } : {}),
-      }));
-    const heartbeat = setInterval(
-      () => {
-        driver.heartbeat(job, this.#o.leaseMs).then(
-          (held) => {
-            if (held || run.lost) return;
-            run.lost = true;
-            controller.abort(new Error('lease lost: another worker took this job'));
-          },
-          (error: unknown) => logger().warn({ err: error }, 'queue: heartbeat failed'),
-        );
-      },
-      this.#o.heartbeatMs ?? Math.max(1, Math.floor(this.#o.leaseMs / 3)),
-    );
-    heartbeat.unref();
+  async #process(run: Attempt, onError?: (error: unknown) => void): Promise<JobOutcomeStatus> {
+    const { job, driver } = run;
     let timeout: NodeJS.Timeout | undefined;
     /** The handler succeeded: an error from here on is about recording it, not the job. */
     let succeeded = false;
@@ -386,72 +491,49 @@ export class Worker {
     let started = false;
     try {
       const instance = this.#instantiate(job);
-      const ctx: JobContext = {
-        id: job.id,
-        name: job.name,
-        queue: job.queue,
-        attempt: job.attempt,
-        maxAttempts: job.maxAttempts,
-        signal: controller.signal,
-        get logger() {
-          return logger();
-        },
-        requestId: job.meta.requestId,
-        ...this.#batchOf(job),
+      if (job.timeoutMs > 0)
+        timeout = setTimeout(
+          () => run.abort(new E_QUEUE_JOB_TIMEOUT(job.name, job.timeoutMs)),
+          job.timeoutMs,
+        );
+      const type = instance.constructor as {
+        options?: { transactional?: boolean };
+        middleware?: readonly JobMiddleware[];
       };
-      const handled = new Promise<void>((resolve, reject) => {
-        if (job.timeoutMs > 0) {
-          timeout = setTimeout(() => {
-            const error = new E_QUEUE_JOB_TIMEOUT(job.name, job.timeoutMs);
-            controller.abort(error);
-            reject(error);
-          }, job.timeoutMs);
-        }
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), {
-          once: true,
-        });
-        const type = instance.constructor as {
-          options?: { transactional?: boolean };
-          middleware?: readonly JobMiddleware[];
-        };
-        const work = async () => {
-          await instance.handle(ctx);
-        };
-        const handle = () =>
-          type.options?.transactional && driver.completeWithin
-            ? driver.completeWithin(job, work).then(({ completed }) => {
-                if (!completed) run.lost = true;
-              })
-            : work();
-        // Job middleware wraps the handler and, for a transactional job, its transaction
-        // too: a middleware's waits (locks) never hold a database transaction open.
-        const middleware = type.middleware ?? [];
-        const attempt =
-          middleware.length === 0
-            ? handle()
-            : composeJobMiddleware(
-                middleware,
-                {
-                  job: instance,
-                  context: ctx,
-                  payload: job.payload,
-                  locks: this.#o.locks,
-                  now: this.#o.now,
-                  release: (delay) => {
-                    if (started) throw new Error('job middleware: release() after next()');
-                    releaseAt = this.#o.now() + Math.ceil(durationMs(delay));
-                  },
+      const transactional = type.options?.transactional === true && driver.completeWithin;
+      const handle = (): Promise<void> =>
+        transactional
+          ? driver.completeWithin!(job, () => invoke(instance, run)).then(({ completed }) => {
+              if (!completed) run.lost = true;
+            })
+          : invoke(instance, run);
+      // Job middleware wraps the handler and, for a transactional job, its transaction
+      // too: a middleware's waits (locks) never hold a database transaction open.
+      const middleware = type.middleware ?? [];
+      await run.race(
+        middleware.length === 0
+          ? handle()
+          : composeJobMiddleware(
+              middleware,
+              {
+                job: instance,
+                context: run,
+                payload: job.payload,
+                locks: this.#o.locks,
+                now: this.#o.now,
+                release: (delay) => {
+                  if (started) throw new Error('job middleware: release() after next()');
+                  releaseAt = this.#o.now() + Math.ceil(durationMs(delay));
                 },
-                async () => {
-                  if (releaseAt !== undefined)
-                    throw new Error('job middleware: next() after release()');
-                  started = true;
-                  await handle();
-                },
-              );
-        attempt.then(resolve, reject);
-      });
-      await handled;
+              },
+              async () => {
+                if (releaseAt !== undefined)
+                  throw new Error('job middleware: next() after release()');
+                started = true;
+                await handle();
+              },
+            ),
+      );
       succeeded = true;
       if (run.lost) {
         this.#summary.lost++;
@@ -462,14 +544,12 @@ export class Worker {
         const released = await driver.release(job, releaseAt);
         if (released) this.#summary.delayed++;
         else this.#summary.lost++;
-        logger().debug({ availableAt: new Date(releaseAt).toISOString() }, 'queue: job released');
+        run.logger.debug({ availableAt: new Date(releaseAt).toISOString() }, 'queue: job released');
         return released ? 'delayed' : 'lost';
       }
-      if (type(instance).transactional !== true || !driver.completeWithin) {
-        if (!(await driver.complete(job))) {
-          this.#summary.lost++;
-          return 'lost';
-        }
+      if (!transactional && !(await driver.complete(job))) {
+        this.#summary.lost++;
+        return 'lost';
       }
       this.#summary.processed++;
       return 'completed';
@@ -483,9 +563,9 @@ export class Worker {
       // as the job's failure would spend a try, or put a job that did its work in
       // failed_jobs; leave it to its lease instead (at least once: it may run again).
       if (succeeded) throw error;
-      return await this.#failed(job, error, logger());
+      return await this.#failed(run, error);
     } finally {
-      clearInterval(heartbeat);
+      run.settle();
       clearTimeout(timeout);
     }
   }
@@ -508,7 +588,8 @@ export class Worker {
     return new type(payload);
   }
 
-  async #failed(job: ClaimedJob, error: unknown, logger: Logger): Promise<JobOutcomeStatus> {
+  async #failed(run: Attempt, error: unknown): Promise<JobOutcomeStatus> {
+    const { job, logger } = run;
     const cause = error instanceof UnrecoverableJobError ? error.cause : error;
     const text = describe(cause);
     const now = this.#o.now();
@@ -547,7 +628,8 @@ export class Worker {
         signal: AbortSignal.abort(),
         logger,
         requestId: job.meta.requestId,
-        ...this.#batchOf(job),
+        batchId: run.batchId,
+        batch: () => run.batch(),
       });
     } catch (hookError) {
       logger.error({ err: hookError }, 'queue: the failed() hook threw');
@@ -561,10 +643,6 @@ class UnrecoverableJobError extends Error {
   constructor(override readonly cause: Error) {
     super(cause.message);
   }
-}
-
-function type(instance: Job): { transactional?: boolean } {
-  return (instance.constructor as { options?: { transactional?: boolean } }).options ?? {};
 }
 
 const MAX_ERROR_TEXT = 64 * 1024;

@@ -18,6 +18,7 @@ import {
   assertQueues,
   assertRecord,
   batchCallbacks,
+  claimedJob,
   failedPage,
 } from './database-records.js';
 
@@ -423,14 +424,13 @@ export class MemoryQueueDriver implements QueueDriver {
   }
 
   #claimed(slot: Slot): ClaimedJob {
-    return {
-      ...slot.record,
-      pendingChildren: slot.pendingChildren,
-      attempt: slot.attempt,
-      fence: slot.fence,
-      leaseUntil: slot.leaseUntil,
-      workerId: slot.workerId,
-    };
+    return claimedJob(
+      { ...slot.record, pendingChildren: slot.pendingChildren },
+      slot.attempt,
+      slot.fence,
+      slot.leaseUntil,
+      slot.workerId,
+    );
   }
 
   /** A batch job ran for good: count it and dispatch the callbacks it triggers. */

@@ -21,6 +21,7 @@ import {
   assertClaim,
   assertLease,
   assertRecord,
+  claimedJob,
   failedPage,
 } from './database-records.js';
 import { bullName, bullPriority, isFencedOut, type JobData, toFailed } from './redis-records.js';
@@ -287,13 +288,13 @@ export class RedisQueueDriver implements QueueDriver {
     const data = job.data;
     const fence = (data.claimsBefore ?? 0) + job.attemptsStarted;
     this.#held.set(job.id as string, { job, token, fence });
-    return {
-      ...data.record,
-      attempt: Math.max(1, job.attemptsStarted - (data.released ?? 0)),
+    return claimedJob(
+      data.record,
+      Math.max(1, job.attemptsStarted - (data.released ?? 0)),
       fence,
-      leaseUntil: this.#now() + leaseMs,
+      this.#now() + leaseMs,
       workerId,
-    };
+    );
   }
 
   async retry(lease: JobLease, availableAt: number, error: string): Promise<boolean> {
