@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hasKeys } from '../support/object.js';
 import { uuid } from '../support/uuid.js';
 import { durationMs, resolveBackoff } from './backoff.js';
 import type { BatchRecord, JobRecord, QueueDriver } from './driver.js';
@@ -198,7 +199,10 @@ export class JobDispatcher {
     const name = jobNameOf(type);
     if (!this.#options.registry.has(name))
       throw new E_QUEUE_INVALID_JOB(name, 'its class is not registered (queue.register(JobClass))');
-    const options: JobOptions = { ...type.options, ...overrides };
+    // Most dispatches override nothing: the class's options are read as they are.
+    const options: JobOptions = hasKeys(overrides)
+      ? { ...type.options, ...overrides }
+      : (type.options ?? NO_OPTIONS);
     const payload = this.#payload(name, job.payload);
     const now = (this.#options.now ?? Date.now)();
     const tries = options.tries ?? 1;
@@ -210,6 +214,10 @@ export class JobDispatcher {
         : options.retryUntil instanceof Date
           ? options.retryUntil.getTime()
           : now + durationMs(options.retryUntil);
+    const backoff = resolveBackoff(options.backoff);
+    const unique = options.uniqueFor !== undefined;
+    // Every field written out, absent ones as undefined: one object shape per record, and
+    // no spread (which V8 copies through a slow path).
     const record: JobRecord = {
       id: uuid(),
       name,
@@ -220,16 +228,18 @@ export class JobDispatcher {
       maxAttempts: tries,
       retryUntil,
       timeoutMs: options.timeout === undefined ? 0 : durationMs(options.timeout),
-      ...resolveBackoff(options.backoff),
-      ...(options.uniqueFor === undefined
-        ? {}
-        : {
-            uniqueKey:
-              options.uniqueKey ??
-              `${name}:${createHash('sha256').update(payload).digest('base64url')}`,
-            uniqueUntil: now + durationMs(options.uniqueFor),
-          }),
-      meta: { ...this.#options.meta?.(), ...meta },
+      backoffMs: backoff.backoffMs,
+      backoffExponential: backoff.backoffExponential,
+      uniqueKey: unique
+        ? (options.uniqueKey ??
+          `${name}:${createHash('sha256').update(payload).digest('base64url')}`)
+        : undefined,
+      uniqueUntil: unique ? now + durationMs(options.uniqueFor as Duration) : undefined,
+      batchId: undefined,
+      chain: undefined,
+      parentId: undefined,
+      pendingChildren: undefined,
+      meta: mergeMeta(this.#options.meta?.(), meta),
       createdAt: now,
     };
     return record;
@@ -251,4 +261,15 @@ export class JobDispatcher {
       );
     return text;
   }
+}
+
+const NO_OPTIONS: JobOptions = Object.freeze({});
+
+/** The ambient meta (request id, trace) under the dispatch's own; a fresh object either way. */
+function mergeMeta(
+  ambient: Record<string, string> | undefined,
+  own: Record<string, string>,
+): Record<string, string> {
+  if (!hasKeys(own)) return ambient === undefined ? {} : { ...ambient };
+  return { ...ambient, ...own };
 }

@@ -217,15 +217,14 @@ export class Worker {
     delayed: 0,
   };
   readonly #stopping = new AbortController();
-  /** Resolves on stop(); one listener for the worker's life, not one per wait. */
-  readonly #stopped = aborted(this.#stopping.signal);
   #claimed = 0;
   /**
-   * Resolves the loop's wait for a free slot. One promise per wait, settled by the next job
-   * to finish: racing every running job's promise instead would leave a reaction on each
-   * pending one per loop turn (concurrency² of them per batch of completions, all garbage).
+   * Ends the loop's current wait (for a free slot, or for jobs): called when a job finishes
+   * and by stop(). Each wait makes its own. Racing a wait with a promise that lives as long
+   * as the worker would leave a reaction on that promise per wait, kept until it settles:
+   * memory that grows with every job the worker runs, and with every idle poll.
    */
-  #freed: { promise: Promise<void>; resolve: () => void } | undefined;
+  #wake: (() => void) | undefined;
 
   constructor(options: WorkerOptions) {
     this.#o = {
@@ -256,7 +255,9 @@ export class Worker {
       if (this.#o.maxJobs !== undefined && this.#claimed >= this.#o.maxJobs) break;
       const free = this.#o.concurrency - this.#running.size;
       if (free <= 0) {
-        await Promise.race([this.#slotFreed(), this.#stopped]);
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
         // One turn more: the slots that finish together are claimed for in one batch, not
         // one claim (a round trip or a statement) per slot.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -277,7 +278,7 @@ export class Worker {
       this.#claimed += jobs.length;
       if (jobs.length > 0) continue;
       if (this.#running.size === 0 && this.#o.stopWhenEmpty) break;
-      await Promise.race([this.#idle(signal), this.#slotFreed()]);
+      await this.#waitForJobs();
     }
     await this.#drain();
     clearInterval(heartbeats);
@@ -299,6 +300,7 @@ export class Worker {
    */
   stop(): void {
     this.#stopping.abort();
+    this.#wakeLoop();
   }
 
   /** Heartbeat into the worker registry until #unregister; registry errors are only logged. */
@@ -355,16 +357,22 @@ export class Worker {
     }
   }
 
-  /** Resolves when the next running job finishes (never, while none runs). */
-  #slotFreed(): Promise<void> {
-    if (this.#freed === undefined) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((done) => {
-        resolve = done;
-      });
-      this.#freed = { promise, resolve };
+  /** Settle the loop's wait, if it waits. */
+  #wakeLoop(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  /** Wait for jobs (the driver's wake-up, or the idle poll), for a job to finish, or stop(). */
+  async #waitForJobs(): Promise<void> {
+    const wait = new AbortController();
+    this.#wake = () => wait.abort();
+    try {
+      await this.#idle(wait.signal);
+    } finally {
+      this.#wake = undefined;
     }
-    return this.#freed.promise;
   }
 
   #idle(signal: AbortSignal): Promise<void> {
@@ -433,9 +441,7 @@ export class Worker {
       );
     } finally {
       this.#running.delete(run.id);
-      const freed = this.#freed;
-      this.#freed = undefined;
-      freed?.resolve();
+      this.#wakeLoop();
     }
   }
 
@@ -654,11 +660,4 @@ function describe(error: unknown): string {
   const head = `${typeof code === 'string' ? code : error.name}: ${error.message}`;
   const stack = error.stack?.split('\n').slice(1).join('\n') ?? '';
   return `${head}\n${stack}`.slice(0, MAX_ERROR_TEXT);
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve();
-    else signal.addEventListener('abort', () => resolve(), { once: true });
-  });
 }

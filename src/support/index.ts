@@ -2,7 +2,7 @@ export { abortableWait } from './abortable-wait.js';
 export { type DeprecationOptions, deprecate, resetDeprecations } from './deprecation.js';
 export { E_INVALID_DURATION, parseDuration } from './duration.js';
 export { defineError, isKeelError, KeelError, type KeelErrorClass } from './keel-error.js';
-export { deepFreeze, deepMerge, getPath, isPlainObject, setPath } from './object.js';
+export { deepFreeze, deepMerge, getPath, hasKeys, isPlainObject, setPath } from './object.js';
 export { outageWarning, type RedisEndpoint, redisConnectArgs } from './outage-warning.js';
 export {
   isProcessRunning,

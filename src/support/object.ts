@@ -64,3 +64,9 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
   const last = segments.at(-1)!;
   if (!FORBIDDEN_KEYS.has(last)) current[last] = value;
 }
+
+/** Whether `object` has an own or inherited enumerable key; no array of keys is made. */
+export function hasKeys(object: object): boolean {
+  for (const _ in object) return true;
+  return false;
+}

@@ -71,6 +71,9 @@ export async function setup(ctx) {
 
 export async function producer(ctx) {
   const { qm, Noop, connection } = await manager(ctx);
+  // Connected (and the driver's modules loaded) before the clock starts, as the other
+  // peers' clients are made before it.
+  await qm.driver();
   return {
     enqueue: (payloads) => qm.dispatchMany(payloads.map((p) => new Noop(p))),
     enqueueOne: (payload) => qm.dispatch(new Noop(payload)),

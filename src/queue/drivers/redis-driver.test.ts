@@ -146,6 +146,32 @@ describe('RedisQueueDriver on the real clock', () => {
     expect((await driver.stats([high, low])).map((q) => q.waiting + q.running)).toEqual([0, 0]);
   });
 
+  it('stores only what differs from the defaults, and reads jobs stored whole', async () => {
+    const q = `stored-${randomUUID().slice(0, 8)}`;
+    const now = Date.now();
+    const plain = record(q, { maxAttempts: 1, backoffMs: [0], availableAt: now, createdAt: now });
+    await driver.enqueue([plain]);
+    const raw = new Redis(REDIS_URL);
+    try {
+      const data = JSON.parse((await raw.hget(`${prefix}:${q}:${plain.id}`, 'data')) ?? 'null');
+      expect(data).toEqual({ record: { payload: '{}', createdAt: now } });
+      // A job an earlier Keel stored with its whole record reads the same.
+      const whole = record(q, { priority: 2, meta: { requestId: 'r-1' }, timeoutMs: 500 });
+      const { Queue } = await import('bullmq');
+      const bull = new Queue(encodeURIComponent(q), { connection: raw, prefix });
+      await bull.add(whole.name, { record: whole }, { jobId: whole.id, priority: 1 });
+      await bull.close();
+      const claimed = await driver.claim([q], 10, 'w-stored', 60_000);
+      expect(claimed.map((j) => j.id)).toEqual([whole.id, plain.id]);
+      expect(claimed[0]).toMatchObject({ ...whole, attempt: 1 });
+      expect(claimed[1]).toMatchObject({ ...plain, attempt: 1 });
+      for (const job of claimed) expect(await driver.complete(job)).toBe(true);
+      await driver.workerStopped('w-stored');
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   it('refuses batches and parent/child jobs with a clear code', async () => {
     const q = `refuse-${randomUUID().slice(0, 8)}`;
     await expect(driver.enqueue([record(q, { parentId: randomUUID() })])).rejects.toMatchObject({

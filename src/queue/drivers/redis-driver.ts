@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Job as BullJob, Queue, Worker } from 'bullmq';
+import type { Job as BullJob, JobsOptions, Queue, Worker } from 'bullmq';
 // Types only: ioredis (like BullMQ) is imported in connect(), so a bundled app without a
 // redis queue never needs it installed.
 import type { Redis } from 'ioredis';
@@ -24,7 +24,15 @@ import {
   claimedJob,
   failedPage,
 } from './database-records.js';
-import { bullName, bullPriority, isFencedOut, type JobData, toFailed } from './redis-records.js';
+import {
+  bullName,
+  bullPriority,
+  isFencedOut,
+  type JobData,
+  recordOf,
+  storeRecord,
+  toFailed,
+} from './redis-records.js';
 
 type BullMQ = typeof import('bullmq');
 
@@ -59,6 +67,8 @@ export interface RedisQueueDriverOptions {
 /** A claim this process holds: the job as claimed, its lock token and its fence. */
 interface Held {
   job: BullJob<JobData>;
+  /** The job's record, read from its data once. */
+  record: JobRecord;
   token: string;
   fence: number;
 }
@@ -137,11 +147,13 @@ export class RedisQueueDriver implements QueueDriver {
     }
     if (records.length === 0) return [];
     // Equal priorities run in insertion order on BullMQ: insert by availableAt.
-    const sorted = [...records].sort(
-      (a, b) => b.priority - a.priority || a.availableAt - b.availableAt,
-    );
+    const sorted = inOrder(records) ? records : [...records].sort(byPriorityThenTime);
     const byQueue = new Map<string, JobRecord[]>();
-    for (const r of sorted) byQueue.set(r.queue, [...(byQueue.get(r.queue) ?? []), r]);
+    for (const r of sorted) {
+      const list = byQueue.get(r.queue);
+      if (list === undefined) byQueue.set(r.queue, [r]);
+      else list.push(r);
+    }
     const now = this.#now();
     const stored = new Set<string>();
     await this.#client.sadd(this.#keys.queues, ...byQueue.keys());
@@ -149,25 +161,8 @@ export class RedisQueueDriver implements QueueDriver {
       const jobs = await this.#queue(queue).addBulk(
         list.map((record) => ({
           name: record.name,
-          data: { record } satisfies JobData,
-          opts: {
-            jobId: record.id,
-            priority: bullPriority(record.priority),
-            delay: Math.max(0, record.availableAt - now),
-            attempts: 1,
-            removeOnComplete: true,
-            removeOnFail: false,
-            ...(record.uniqueKey === undefined
-              ? {}
-              : {
-                  deduplication: {
-                    id: record.uniqueKey,
-                    ...(record.uniqueUntil !== undefined && record.uniqueUntil > now
-                      ? { ttl: record.uniqueUntil - now }
-                      : {}),
-                  },
-                }),
-          },
+          data: { record: storeRecord(record) } satisfies JobData,
+          opts: bullOptions(record, now),
         })),
       );
       // A deduplicated add answers the job that holds the key, under its own id.
@@ -238,8 +233,7 @@ export class RedisQueueDriver implements QueueDriver {
   async complete(lease: JobLease): Promise<boolean> {
     const held = this.#job(lease);
     if (held === undefined) return false;
-    const { job, token } = held;
-    const { record } = job.data;
+    const { job, token, record } = held;
     // The next link first: a crash in between runs it (id-keyed, so once), never loses it.
     // Only then is the lock read first; a plain completion is fenced by moveToCompleted's
     // own token check (a lost lease fails it with a lock error, answered false).
@@ -254,12 +248,14 @@ export class RedisQueueDriver implements QueueDriver {
     const preference = workerId === undefined ? undefined : this.#preferences.get(workerId);
     const fetchNext = preference !== undefined && preference.queues[0] === record.queue;
     let next: unknown;
-    const done = await this.#fenced(async () => {
+    try {
       next = await job.moveToCompleted(undefined, token, fetchNext);
-      return true;
-    });
-    if (done) await this.#finished(job, lease.id);
-    if (done && fetchNext && Array.isArray(next) && next[0]) {
+    } catch (error) {
+      if (isFencedOut(error)) return false;
+      throw error;
+    }
+    await this.#finished(held, lease.id);
+    if (fetchNext && Array.isArray(next) && next[0]) {
       // The next job is locked with this claim's token, which no other claim ever had.
       const worker = this.#worker(record.queue, preference.leaseMs);
       const fetched = this.#bull.Job.fromJSON(worker, next[0], next[1]) as BullJob<JobData>;
@@ -268,7 +264,7 @@ export class RedisQueueDriver implements QueueDriver {
       if (ahead === undefined) this.#prefetched.set(workerId as string, [claimed]);
       else ahead.push(claimed);
     }
-    return done;
+    return true;
   }
 
   /**
@@ -287,9 +283,10 @@ export class RedisQueueDriver implements QueueDriver {
   #hold(job: BullJob<JobData>, token: string, workerId: string, leaseMs: number): ClaimedJob {
     const data = job.data;
     const fence = (data.claimsBefore ?? 0) + job.attemptsStarted;
-    this.#held.set(job.id as string, { job, token, fence });
+    const record = recordOf(job);
+    this.#held.set(job.id as string, { job, record, token, fence });
     return claimedJob(
-      data.record,
+      record,
       Math.max(1, job.attemptsStarted - (data.released ?? 0)),
       fence,
       this.#now() + leaseMs,
@@ -322,7 +319,7 @@ export class RedisQueueDriver implements QueueDriver {
       await job.moveToFailed(new Error(error.split('\n')[0]), token, false);
       return true;
     });
-    if (done) await this.#finished(job, lease.id);
+    if (done) await this.#finished(held, lease.id);
     return done;
   }
 
@@ -379,7 +376,7 @@ export class RedisQueueDriver implements QueueDriver {
         // The oldest by availableAt among the first ready jobs (BullMQ keeps priority order).
         const head = (await q.getJobs(['prioritized', 'wait'], 0, 99)) as BullJob<JobData>[];
         const oldest = head.reduce(
-          (max, job) => Math.max(max, now - (job?.data?.record?.availableAt ?? now)),
+          (max, job) => Math.max(max, job?.data?.record ? now - recordOf(job).availableAt : 0),
           0,
         );
         return {
@@ -526,9 +523,10 @@ export class RedisQueueDriver implements QueueDriver {
     }
   }
 
-  async #finished(job: BullJob<JobData>, id: string): Promise<void> {
+  /** Forget a claim that ended; a unique job's key is free again. */
+  async #finished(held: Held, id: string): Promise<void> {
     this.#held.delete(id);
-    if (job.data.record.uniqueKey !== undefined) await job.removeDeduplicationKey();
+    if (held.record.uniqueKey !== undefined) await held.job.removeDeduplicationKey();
   }
 
   async #wake(): Promise<void> {
@@ -560,4 +558,32 @@ export class RedisQueueDriver implements QueueDriver {
       }
     return removed;
   }
+}
+
+const byPriorityThenTime = (a: JobRecord, b: JobRecord): number =>
+  b.priority - a.priority || a.availableAt - b.availableAt;
+
+/** Whether `records` are already in insertion order (the usual case: one dispatch time). */
+function inOrder(records: readonly JobRecord[]): boolean {
+  for (let i = 1; i < records.length; i++)
+    if (byPriorityThenTime(records[i - 1] as JobRecord, records[i] as JobRecord) > 0) return false;
+  return true;
+}
+
+/** BullMQ's options for a record: Keel counts attempts, completed jobs are removed. */
+function bullOptions(record: JobRecord, now: number): JobsOptions {
+  const options: JobsOptions = {
+    jobId: record.id,
+    priority: bullPriority(record.priority),
+    delay: Math.max(0, record.availableAt - now),
+    attempts: 1,
+    removeOnComplete: true,
+    removeOnFail: false,
+  };
+  if (record.uniqueKey !== undefined)
+    options.deduplication =
+      record.uniqueUntil !== undefined && record.uniqueUntil > now
+        ? { id: record.uniqueKey, ttl: record.uniqueUntil - now }
+        : { id: record.uniqueKey };
+  return options;
 }
