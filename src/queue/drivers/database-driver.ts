@@ -22,6 +22,7 @@ import {
   assertAvailableAt,
   assertBatch,
   assertClaim,
+  assertJobLease,
   assertLease,
   assertQueues,
   assertRecord,
@@ -327,7 +328,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   }
 
   async complete(lease: JobLease): Promise<boolean> {
-    assertLeaseArg(lease);
+    assertJobLease(lease);
     // The common job has no chain, parent or batch: its completion is one fenced DELETE,
     // no transaction (five round trips became one; bench/queue). A job with any of those,
     // or one fenced out, changes no row here and takes the full path, which tells them apart.
@@ -406,7 +407,7 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   /** One fenced UPDATE of a held job; wakes local waiters when it made the job available. */
   async #fenced(lease: JobLease, set: RawBuilder<unknown>): Promise<boolean> {
-    assertLeaseArg(lease);
+    assertJobLease(lease);
     const result = await sql`UPDATE ${jobs} SET ${set}
       WHERE id = ${lease.id} AND fence = ${lease.fence} AND lease_until > 0`.execute(this.#db);
     return Number(result.numAffectedRows ?? 0) > 0;
@@ -416,7 +417,7 @@ export class DatabaseQueueDriver implements QueueDriver {
     lease: JobLease,
     work: () => Promise<T>,
   ): Promise<{ completed: boolean; result?: T }> {
-    assertLeaseArg(lease);
+    assertJobLease(lease);
     try {
       const result = await this.#connection.transaction(async () => {
         // SQLite: take the write lock before the work reads anything (BEGIN IMMEDIATE's
@@ -440,7 +441,7 @@ export class DatabaseQueueDriver implements QueueDriver {
    * and matches nothing once another claim took the job.
    */
   async #settle(lease: JobLease, error: string | undefined): Promise<boolean> {
-    assertLeaseArg(lease);
+    assertJobLease(lease);
     const db = this.#db;
     const bumped = await sql`UPDATE ${jobs} SET fence = fence + 1
       WHERE id = ${lease.id} AND fence = ${lease.fence} AND lease_until > 0`.execute(db);
@@ -765,18 +766,6 @@ export class DatabaseQueueDriver implements QueueDriver {
     await this.#listener?.close();
     this.#listener = undefined;
   }
-}
-
-function assertLeaseArg(lease: JobLease): void {
-  assertArgument(
-    lease !== null &&
-      typeof lease === 'object' &&
-      typeof lease.id === 'string' &&
-      Number.isSafeInteger(lease.fence),
-    'lease',
-    'a { id, fence } of a claimed job',
-    JSON.stringify(lease),
-  );
 }
 
 /** A deadlock (MySQL 1213, PostgreSQL 40P01) or serialization failure (40001). */

@@ -1,4 +1,4 @@
-import type { BatchRecord, ClaimedJob, FailedJob, JobRecord } from '../driver.js';
+import type { BatchRecord, ClaimedJob, FailedJob, JobLease, JobRecord } from '../driver.js';
 import {
   E_QUEUE_INVALID_ARGUMENT,
   E_QUEUE_INVALID_JOB,
@@ -478,6 +478,32 @@ export function assertBatch(batch: BatchRecord): void {
 /** Refuse a bad argument to claim/failed/heartbeat with a clear code. */
 export function assertArgument(ok: boolean, name: string, expected: string, value: unknown): void {
   if (!ok) throw new E_QUEUE_INVALID_ARGUMENT(name, expected, String(value).slice(0, 80));
+}
+
+/**
+ * A lease argument: the `{ id, fence }` of a claimed job. The value is described only when
+ * it is refused: a claimed job is a whole record, and serializing it on every call was a
+ * measurable part of a completion.
+ */
+export function assertJobLease(lease: JobLease): void {
+  if (
+    lease !== null &&
+    typeof lease === 'object' &&
+    typeof lease.id === 'string' &&
+    Number.isSafeInteger(lease.fence)
+  )
+    return;
+  let shown: string;
+  try {
+    shown = String(JSON.stringify(lease));
+  } catch {
+    shown = String(lease);
+  }
+  throw new E_QUEUE_INVALID_ARGUMENT(
+    'lease',
+    'a { id, fence } of a claimed job',
+    shown.slice(0, 80),
+  );
 }
 
 /** The queues a claim names: a non-empty list of names of 1 to 255 characters, no NUL. */

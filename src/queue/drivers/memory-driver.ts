@@ -14,6 +14,7 @@ import {
   assertAvailableAt,
   assertBatch,
   assertClaim,
+  assertJobLease,
   assertLease,
   assertQueues,
   assertRecord,
@@ -387,15 +388,7 @@ export class MemoryQueueDriver implements QueueDriver {
 
   /** The slot `lease` names, if that attempt still holds it. */
   #held(lease: JobLease): Slot | undefined {
-    assertArgument(
-      lease !== null &&
-        typeof lease === 'object' &&
-        typeof lease.id === 'string' &&
-        Number.isSafeInteger(lease.fence),
-      'lease',
-      'a { id, fence } of a claimed job',
-      JSON.stringify(lease),
-    );
+    assertJobLease(lease);
     const slot = this.#jobs.get(lease.id);
     return slot !== undefined && slot.fence === lease.fence && slot.leaseUntil > 0
       ? slot
