@@ -6,6 +6,9 @@
 //              THROUGHPUT {...}, then READY, then records the latency jobs and prints RESULT
 //   latency    enqueue ctx.latencyJobs jobs one at a time, ctx.spacingMs apart, each
 //              carrying its send time; prints RESULT {sent}
+//   cost       (cost.mjs) start a worker, run ctx.jobs jobs, stop; prints RESULT with the
+//              process's CPU time (user, system) and wall time from the first handler
+//              start to the last completion
 //
 // Times are wall-clock milliseconds with sub-millisecond precision (performance.timeOrigin
 // + performance.now()), so a send time written by one process can be read in another.
@@ -90,6 +93,32 @@ if (step === 'setup') {
   await w.stop();
   latencies.sort((a, b) => a - b);
   emit('RESULT', { latencies: latencies.map((l) => Math.round(l * 1000) / 1000), completed });
+} else if (step === 'cost') {
+  let completed = 0;
+  let resolveDone;
+  const done = new Promise((resolve) => {
+    resolveDone = resolve;
+  });
+  // From the first handler start, as the throughput: the worker's startup (module loading,
+  // connecting) is not a job's cost.
+  let cpu;
+  let started;
+  const w = await peer.worker(ctx, {
+    concurrency: ctx.concurrency,
+    onHandle() {
+      if (started !== undefined) return;
+      cpu = process.cpuUsage();
+      started = now();
+    },
+    onComplete() {
+      if (++completed === ctx.jobs) resolveDone();
+    },
+  });
+  await done;
+  const wallMs = now() - started;
+  const used = process.cpuUsage(cpu);
+  await w.stop();
+  emit('RESULT', { userUs: used.user, systemUs: used.system, wallMs });
 } else {
   console.error(`unknown step ${step}`);
   process.exit(1);

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 const DIST = fileURLToPath(new URL('../../../dist/', import.meta.url));
 
-async function load() {
+/** Keel's modules the peer needs: the database layer only for the database driver. */
+async function load(ctx) {
   const queue = await import(`${DIST}queue/index.js`);
-  const db = await import(`${DIST}db/index.js`);
+  const db = ctx.driver === 'redis' ? undefined : await import(`${DIST}db/index.js`);
   const { createNullLogger } = await import(`${DIST}kernel/index.js`);
   return { queue, db, logger: createNullLogger() };
 }
@@ -20,7 +21,7 @@ function connectionConfig(ctx) {
 
 /** A QueueManager on ctx's backend, with the no-op job registered. */
 async function manager(ctx, onHandle) {
-  const { queue, db, logger } = await load();
+  const { queue, db, logger } = await load(ctx);
   let connection;
   if (ctx.driver !== 'redis') {
     connection = new db.Connection({
