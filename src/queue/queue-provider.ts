@@ -12,41 +12,46 @@ const QUEUE_MIGRATION_MODULE = 'keel:queue';
 const QUEUE_MIGRATION_NAME = '2026_12_01_000000_create_queue_tables';
 const QUEUE_WORKERS_MIGRATION_NAME = '2026_12_02_000000_create_queue_workers_table';
 const REORDER_CLAIM_INDEX_MIGRATION_NAME = '2026_12_03_000000_reorder_jobs_claim_index';
+const PARTIAL_RELATION_INDEXES_MIGRATION_NAME = '2026_12_04_000000_partial_jobs_relation_indexes';
 
-const queueTablesMigration = {
-  async up(db: never) {
-    const { createQueueTables } = await import('./migrations/create-queue-tables.js');
-    await createQueueTables.up(db);
-  },
-  async down(db: never) {
-    const { createQueueTables } = await import('./migrations/create-queue-tables.js');
-    await createQueueTables.down?.(db);
-  },
-};
+interface LoadedMigration {
+  up(db: never): unknown;
+  down?(db: never): unknown;
+}
+
+/** A migration whose module (and Kysely with it) loads only when it runs. */
+function lazyMigration(load: () => Promise<LoadedMigration>): {
+  up(db: never): Promise<void>;
+  down(db: never): Promise<void>;
+} {
+  return {
+    async up(db) {
+      await (await load()).up(db);
+    },
+    async down(db) {
+      await (await load()).down?.(db);
+    },
+  };
+}
+
+const queueTablesMigration = lazyMigration(
+  async () => (await import('./migrations/create-queue-tables.js')).createQueueTables,
+);
 
 /** The worker registry's `queue_workers` table (keel queue:workers). */
-const queueWorkersMigration = {
-  async up(db: never) {
-    const { createQueueWorkersTable } = await import('./migrations/create-queue-workers-table.js');
-    await createQueueWorkersTable.up(db);
-  },
-  async down(db: never) {
-    const { createQueueWorkersTable } = await import('./migrations/create-queue-workers-table.js');
-    await createQueueWorkersTable.down?.(db);
-  },
-};
+const queueWorkersMigration = lazyMigration(
+  async () => (await import('./migrations/create-queue-workers-table.js')).createQueueWorkersTable,
+);
 
 /** Older installs' claim index replaced by one in the claim's own order. */
-const reorderClaimIndexMigration = {
-  async up(db: never) {
-    const { reorderClaimIndex } = await import('./migrations/reorder-claim-index.js');
-    await reorderClaimIndex.up(db);
-  },
-  async down(db: never) {
-    const { reorderClaimIndex } = await import('./migrations/reorder-claim-index.js');
-    await reorderClaimIndex.down?.(db);
-  },
-};
+const reorderClaimIndexMigration = lazyMigration(
+  async () => (await import('./migrations/reorder-claim-index.js')).reorderClaimIndex,
+);
+
+/** Older installs' batch and parent indexes rebuilt partial (SQLite, PostgreSQL). */
+const partialRelationIndexesMigration = lazyMigration(
+  async () => (await import('./migrations/partial-relation-indexes.js')).partialRelationIndexes,
+);
 
 declare module '../container/container.js' {
   interface ContainerBindings {
@@ -94,6 +99,7 @@ export class QueueProvider extends ServiceProvider<Application> {
             [QUEUE_MIGRATION_NAME]: queueTablesMigration,
             [QUEUE_WORKERS_MIGRATION_NAME]: queueWorkersMigration,
             [REORDER_CLAIM_INDEX_MIGRATION_NAME]: reorderClaimIndexMigration,
+            [PARTIAL_RELATION_INDEXES_MIGRATION_NAME]: partialRelationIndexesMigration,
           },
           ...(connection !== undefined ? { connection } : {}),
         });

@@ -158,5 +158,33 @@ describeEachDialect('DatabaseQueueDriver', (database, dialect) => {
         }
       },
     );
+    it.runIf(dialect === 'sqlite')(
+      'completes a group of jobs through the primary key, not an index over the backlog',
+      async () => {
+        const q = `plan-${randomUUID().slice(0, 8)}`;
+        await driver.enqueue(Array.from({ length: 300 }, () => record(q, now)));
+        const claimed = await driver.claim([q], 25, 'planner', 60_000);
+        const deletes: { sql: string; parameters: readonly unknown[] }[] = [];
+        const stop = main.onQuery((event) => {
+          if (/^delete/i.test(event.sql.trim())) deletes.push(event);
+        });
+        try {
+          expect(await Promise.all(claimed.map((job) => driver.complete(job)))).toEqual(
+            claimed.map(() => true),
+          );
+        } finally {
+          stop();
+        }
+        // One statement for the group (completions of one event-loop turn share it).
+        expect(deletes).toHaveLength(1);
+        const native = main.native<import('better-sqlite3').Database>()!;
+        const plan = native
+          .prepare(`EXPLAIN QUERY PLAN ${deletes[0]!.sql}`)
+          .all(...(deletes[0]!.parameters as unknown[])) as { detail: string }[];
+        const search = plan.map((row) => row.detail).find((d) => /\bjobs\b/.test(d)) ?? '';
+        expect(search).toMatch(/^SEARCH jobs USING INDEX sqlite_autoindex_jobs_1 \(id=\?\)/);
+        await driver.clear(q);
+      },
+    );
   });
 });

@@ -23,6 +23,8 @@ export const QUEUE_MIGRATION_NAME = '2026_12_01_000000_create_queue_tables';
  * A job is claimable when it is not leased (`lease_until = 0`), is due (`available_at`)
  * and waits for no child, or when its lease expired. `jobs_claim_index` serves the first
  * case per queue in priority order, `jobs_lease_index` the reclaim of expired leases.
+ * `jobs_batch_index` and `jobs_parent_index` hold only the jobs that have a batch or a
+ * parent (see {@link createRelationIndexes}).
  * `jobs_unique_index` enforces unique jobs: a key is held by one row at a time (the
  * driver clears a key whose `unique_until` passed before inserting a new holder).
  */
@@ -68,8 +70,7 @@ export const createQueueTables = defineMigration({
       .column('unique_key')
       .unique()
       .execute();
-    await db.schema.createIndex('jobs_batch_index').on(JOBS_TABLE).column('batch_id').execute();
-    await db.schema.createIndex('jobs_parent_index').on(JOBS_TABLE).column('parent_id').execute();
+    await createRelationIndexes(db);
 
     await db.schema
       .createTable(FAILED_JOBS_TABLE)
@@ -136,4 +137,35 @@ export async function createClaimIndex(db: Kysely<AnyDatabase>): Promise<void> {
     .on(JOBS_TABLE)
     .columns(['queue', 'lease_until', 'priority desc', 'available_at', 'id'])
     .execute();
+}
+
+/** The indexes of a job's batch and parent (see {@link createRelationIndexes}). */
+export const RELATION_INDEXES = {
+  jobs_batch_index: 'batch_id',
+  jobs_parent_index: 'parent_id',
+} as const;
+
+/**
+ * The batch and parent indexes. On SQLite and PostgreSQL they are partial (`WHERE … IS NOT
+ * NULL`): most jobs have neither, and a full index kept an entry for each of them, written on
+ * every insert and delete, and one SQLite's planner (without statistics) chose for a
+ * completion's `parent_id IS NULL`, reading the whole backlog for every group of completions.
+ * MySQL has no partial indexes.
+ */
+export async function createRelationIndexes(db: Kysely<AnyDatabase>): Promise<void> {
+  for (const name of Object.keys(RELATION_INDEXES) as (keyof typeof RELATION_INDEXES)[])
+    await createRelationIndex(db, name);
+}
+
+/** One of {@link RELATION_INDEXES}, partial where the dialect allows it. */
+export async function createRelationIndex(
+  db: Kysely<AnyDatabase>,
+  name: keyof typeof RELATION_INDEXES,
+): Promise<void> {
+  const column = RELATION_INDEXES[name];
+  const index = db.schema.createIndex(name).on(JOBS_TABLE).column(column);
+  await (dialectOf(db) === 'mysql'
+    ? index
+    : index.where(sql.ref(column), 'is not', null)
+  ).execute();
 }
