@@ -158,6 +158,26 @@ describeEachDialect('DatabaseQueueDriver', (database, dialect) => {
         }
       },
     );
+    it.runIf(dialect === 'postgres')(
+      'stores plain jobs and notifies their queues in one statement',
+      async () => {
+        const q = `one-${randomUUID().slice(0, 8)}`;
+        const statements: string[] = [];
+        const stop = main.onQuery((event) => statements.push(event.sql));
+        try {
+          const jobs = [record(q, now), record(q, now)];
+          expect(await driver.enqueue(jobs)).toEqual(jobs.map((j) => j.id));
+        } finally {
+          stop();
+        }
+        expect(statements).toHaveLength(1);
+        expect(statements[0]).toMatch(/^with "?stored"? as \(insert into/i);
+        expect(statements[0]).toMatch(/pg_notify/);
+        expect((await driver.stats([q]))[0]!.waiting).toBe(2);
+        await driver.clear(q);
+      },
+    );
+
     it.runIf(dialect === 'sqlite')(
       'completes a group of jobs through the primary key, not an index over the backlog',
       async () => {
