@@ -157,20 +157,19 @@ export class DatabaseQueueDriver implements QueueDriver {
   }
 
   /**
-   * PostgreSQL, plain records (no unique key, parent or batch): one statement inserts them
-   * and notifies their queues, instead of BEGIN, INSERT, NOTIFY and COMMIT (four round trips
+   * PostgreSQL, plain records (no unique key, parent or batch): one INSERT stores them and
+   * notifies their queues, instead of BEGIN, INSERT, NOTIFY and COMMIT (four round trips
    * before a waiting worker could hear of the job). The statement is atomic on its own, and
    * its NOTIFY is delivered when it commits (with the caller's transaction, inside one).
    */
   async #insertPlainPg(records: readonly JobRecord[]): Promise<string[]> {
-    const insert = this.#db
+    // PostgreSQL delivers one notification per channel and payload per transaction, however
+    // many rows call pg_notify with it.
+    await this.#db
       .insertInto(JOBS_TABLE)
       .values(records.map((r) => recordToRow(r)))
-      .returning('queue');
-    await sql`WITH stored AS (${insert})
-      SELECT pg_notify(${this.#channel}, queue) FROM (SELECT DISTINCT queue FROM stored) AS queues`.execute(
-      this.#db,
-    );
+      .returning(sql`pg_notify(${this.#channel}, queue)`.as('notified'))
+      .execute();
     const queues = [...new Set(records.map((r) => r.queue))];
     await this.#connection.afterCommit(() => this.#wake(queues));
     return records.map((r) => r.id);
