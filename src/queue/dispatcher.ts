@@ -239,7 +239,7 @@ export class JobDispatcher {
       chain: undefined,
       parentId: undefined,
       pendingChildren: undefined,
-      meta: mergeMeta(this.#options.meta?.(), meta),
+      meta: { ...this.#options.meta?.(), ...meta },
       createdAt: now,
     };
     return record;
@@ -264,12 +264,3 @@ export class JobDispatcher {
 }
 
 const NO_OPTIONS: JobOptions = Object.freeze({});
-
-/** The ambient meta (request id, trace) under the dispatch's own; a fresh object either way. */
-function mergeMeta(
-  ambient: Record<string, string> | undefined,
-  own: Record<string, string>,
-): Record<string, string> {
-  if (!hasKeys(own)) return ambient === undefined ? {} : { ...ambient };
-  return { ...ambient, ...own };
-}

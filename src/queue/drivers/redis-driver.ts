@@ -248,12 +248,11 @@ export class RedisQueueDriver implements QueueDriver {
     const preference = workerId === undefined ? undefined : this.#preferences.get(workerId);
     const fetchNext = preference !== undefined && preference.queues[0] === record.queue;
     let next: unknown;
-    try {
+    const done = await this.#fenced(async () => {
       next = await job.moveToCompleted(undefined, token, fetchNext);
-    } catch (error) {
-      if (isFencedOut(error)) return false;
-      throw error;
-    }
+      return true;
+    });
+    if (!done) return false;
     await this.#finished(held, lease.id);
     if (fetchNext && Array.isArray(next) && next[0]) {
       // The next job is locked with this claim's token, which no other claim ever had.
