@@ -16,7 +16,14 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildKeel, cliTools, ensureDependencies, newestMtime, reachable } from '../lib/common.mjs';
+import {
+  buildKeel,
+  cliTools,
+  deleteRedisKeys,
+  ensureDependencies,
+  newestMtime,
+  reachable,
+} from '../lib/common.mjs';
 import { checkGoals, fmt, fmtRatio, summarise, toMarkdown, versions } from './lib/report.mjs';
 
 const { fail, positiveInt, pickList } = cliTools('bench/cache');
@@ -218,22 +225,7 @@ async function verify(entry) {
 }
 
 /** Delete every key this run wrote (they all start with the run's prefix). */
-async function deleteRunKeys(runPrefix) {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${runPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit().catch(() => redis.disconnect());
-  }
-  return deleted;
-}
+const deleteRunKeys = (runPrefix) => deleteRedisKeys(options.redisUrl, `${runPrefix}*`);
 
 async function main() {
   ensureDependencies(HERE, 'bench/cache', fail);

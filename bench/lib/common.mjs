@@ -117,3 +117,21 @@ export function reachable(url, defaultPort) {
     });
   });
 }
+
+/** SCAN and UNLINK every key matching `pattern` on the Redis at `url`; the count removed. */
+export async function deleteRedisKeys(url, pattern) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { maxRetriesPerRequest: 2 });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.unlink(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+  return deleted;
+}

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildKeel, cliTools, ensureDependencies, median } from '../lib/common.mjs';
+import { pgServer, teardownHelpers } from './lib/services.mjs';
 
 const { fail, positiveInt } = cliTools('bench/queue/cost');
 const HERE = fileURLToPath(new URL('./', import.meta.url));
@@ -38,12 +39,13 @@ const { values } = parseArgs({
     callgrind: { type: 'boolean', default: false },
     build: { type: 'boolean', default: false },
     'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379' },
+    'pg-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/test' },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   console.log(`Usage: node bench/queue/cost.mjs [--peers a,b] [--rounds N] [--jobs N]
-  [--concurrency N] [--callgrind [--small N]] [--build] [--redis-url URL]
+  [--concurrency N] [--callgrind [--small N]] [--build] [--redis-url URL] [--pg-url URL]
 peers: ${Object.keys(PEERS).join(', ')}`);
   process.exit(0);
 }
@@ -100,7 +102,7 @@ async function measure(peer, n, redis, wrap) {
   const dir = spec.driver === 'sqlite' ? mkdtempSync(join(os.tmpdir(), 'keel-cost-')) : undefined;
   const ctx = {
     driver: spec.driver,
-    pg: { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' },
+    pg: pgServer(values['pg-url']),
     schema: id,
     redisUrl: values['redis-url'],
     prefix: id,
@@ -132,22 +134,7 @@ async function measure(peer, n, redis, wrap) {
     };
   } finally {
     await module
-      .teardown(ctx, {
-        deleteRedisPrefix: async (prefix) => {
-          let cursor = '0';
-          do {
-            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-            cursor = next;
-            if (keys.length > 0) await redis.unlink(...keys);
-          } while (cursor !== '0');
-        },
-        dropSchema: async (schema) => {
-          const { default: pg } = await import('pg');
-          const client = new pg.Client(ctx.pg);
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => client.end());
-        },
-      })
+      .teardown(ctx, helpers)
       .catch((e) => console.error(`! ${peer} teardown: ${e.message}`));
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
@@ -163,6 +150,7 @@ async function instructions(peer, n, redis) {
   return Number(summary[1]);
 }
 
+const helpers = teardownHelpers({ pgUrl: values['pg-url'], redisUrl: values['redis-url'] });
 const fmt = (v, digits = 1) => (v === undefined ? '–' : v.toFixed(digits));
 
 async function main() {

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildKeel, cliTools, ensureDependencies, newestMtime, reachable } from '../lib/common.mjs';
 import { checkGoals, fmt, summarise, toMarkdown, versions } from './lib/report.mjs';
+import { pgServer, teardownHelpers } from './lib/services.mjs';
 
 const { fail, positiveInt } = cliTools('bench/queue');
 
@@ -122,45 +123,8 @@ function prepareKeel() {
   buildKeel({ build: options.build, subsystem: 'queue', needed: 'dist/queue/index.js', fail });
 }
 
-function pgServer() {
-  const u = new URL(options.pgUrl);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 5432),
-    user: decodeURIComponent(u.username || 'postgres'),
-    database: u.pathname.slice(1) || 'test',
-  };
-}
-
 /** Cleaning up what a peer left: its schema or its Redis keys. Runs in this process. */
-const helpers = {
-  async dropSchema(schema) {
-    const { default: pg } = await import('pg');
-    const client = new pg.Client(pgServer());
-    await client.connect();
-    try {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    } finally {
-      await client.end();
-    }
-  },
-  async deleteRedisPrefix(prefix) {
-    const { Redis } = await import('ioredis');
-    const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 2 });
-    let deleted = 0;
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) deleted += await redis.unlink(...keys);
-      } while (cursor !== '0');
-    } finally {
-      await redis.quit().catch(() => redis.disconnect());
-    }
-    return deleted;
-  },
-};
+const helpers = teardownHelpers({ pgUrl: options.pgUrl, redisUrl: options.redisUrl });
 
 const children = new Set();
 
@@ -233,7 +197,7 @@ async function measurePeer(peer, runId) {
     spec.driver === 'sqlite' ? mkdtempSync(join(os.tmpdir(), 'keel-bench-queue-')) : undefined;
   const ctx = {
     driver: spec.driver,
-    pg: pgServer(),
+    pg: pgServer(options.pgUrl),
     schema: `kqb_${id}`,
     redisUrl: options.redisUrl,
     prefix: `kqb:${id}`,
