@@ -127,6 +127,32 @@ describe('worker', () => {
     expect(failed?.error).toContain('flaky 3');
   });
 
+  it('waits for a handler that returns a thenable, and fails the job when it rejects', async () => {
+    const outcomes: string[] = [];
+    class Thenable extends Job<{ fail: boolean }> {
+      static override jobName = 'test:thenable';
+      handle(): Promise<void> {
+        // Not a native promise: a library's own thenable, settled a turn later.
+        const settle = (resolve: () => void, reject: (error: Error) => void) =>
+          setTimeout(() => {
+            outcomes.push(this.payload.fail ? 'rejected' : 'resolved');
+            if (this.payload.fail) reject(new Error('thenable refused'));
+            else resolve();
+          }, 5);
+        // biome-ignore lint/suspicious/noThenProperty: the point is a thenable that is not a Promise
+        return { then: settle } as unknown as Promise<void>;
+      }
+    }
+    const { dispatcher, driver, registry, worker } = setup();
+    registry.register(Thenable);
+    await dispatcher.dispatch(new Thenable({ fail: false }));
+    await dispatcher.dispatch(new Thenable({ fail: true }));
+    expect(await worker().run()).toMatchObject({ processed: 1, failed: 1 });
+    expect(outcomes.sort()).toEqual(['rejected', 'resolved']);
+    const [failed] = await driver.failed();
+    expect(failed?.error).toContain('thenable refused');
+  });
+
   it('fails an UnrecoverableError at once and calls the failed() hook', async () => {
     failedHooks.length = 0;
     const { dispatcher, driver, worker } = setup();

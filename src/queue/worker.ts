@@ -180,6 +180,16 @@ async function batchOf(
 }
 
 /** The handler's promise; a synchronous throw becomes a rejection. */
+const NO_MIDDLEWARE: readonly JobMiddleware[] = [];
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 function invoke(instance: Job, ctx: JobContext): Promise<void> {
   try {
     return Promise.resolve(instance.handle(ctx)) as Promise<void>;
@@ -507,39 +517,46 @@ export class Worker {
         middleware?: readonly JobMiddleware[];
       };
       const transactional = type.options?.transactional === true && driver.completeWithin;
-      const handle = (): Promise<void> =>
-        transactional
-          ? driver.completeWithin!(job, () => invoke(instance, run)).then(({ completed }) => {
-              if (!completed) run.lost = true;
-            })
-          : invoke(instance, run);
-      // Job middleware wraps the handler and, for a transactional job, its transaction
-      // too: a middleware's waits (locks) never hold a database transaction open.
-      const middleware = type.middleware ?? [];
-      await run.race(
-        middleware.length === 0
-          ? handle()
-          : composeJobMiddleware(
-              middleware,
-              {
-                job: instance,
-                context: run,
-                payload: job.payload,
-                locks: this.#o.locks,
-                now: this.#o.now,
-                release: (delay) => {
-                  if (started) throw new Error('job middleware: release() after next()');
-                  releaseAt = this.#o.now() + Math.ceil(durationMs(delay));
+      const middleware = type.middleware ?? NO_MIDDLEWARE;
+      if (!transactional && middleware.length === 0) {
+        // The common job: the handler alone. One that returns no promise is done already
+        // and has nothing for an abort to end.
+        const pending = instance.handle(run);
+        if (isPromiseLike(pending)) await run.race(Promise.resolve(pending));
+      } else {
+        const handle = (): Promise<void> =>
+          transactional
+            ? driver.completeWithin!(job, () => invoke(instance, run)).then(({ completed }) => {
+                if (!completed) run.lost = true;
+              })
+            : invoke(instance, run);
+        // Job middleware wraps the handler and, for a transactional job, its transaction
+        // too: a middleware's waits (locks) never hold a database transaction open.
+        await run.race(
+          middleware.length === 0
+            ? handle()
+            : composeJobMiddleware(
+                middleware,
+                {
+                  job: instance,
+                  context: run,
+                  payload: job.payload,
+                  locks: this.#o.locks,
+                  now: this.#o.now,
+                  release: (delay) => {
+                    if (started) throw new Error('job middleware: release() after next()');
+                    releaseAt = this.#o.now() + Math.ceil(durationMs(delay));
+                  },
                 },
-              },
-              async () => {
-                if (releaseAt !== undefined)
-                  throw new Error('job middleware: next() after release()');
-                started = true;
-                await handle();
-              },
-            ),
-      );
+                async () => {
+                  if (releaseAt !== undefined)
+                    throw new Error('job middleware: next() after release()');
+                  started = true;
+                  await handle();
+                },
+              ),
+        );
+      }
       succeeded = true;
       if (run.lost) {
         this.#summary.lost++;

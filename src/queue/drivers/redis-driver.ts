@@ -82,7 +82,8 @@ export class RedisQueueDriver implements QueueDriver {
   readonly #maxBytes: number;
   readonly #stalledIntervalMs: number;
   readonly #queues = new Map<string, Queue>();
-  readonly #workers = new Map<string, Worker>();
+  /** BullMQ workers by queue, then by lock duration (a Keel worker's lease). */
+  readonly #workers = new Map<string, Map<number, Worker>>();
   /**
    * The jobs this process claimed and still holds, as BullMQ returned them, with the lock
    * token and fence of the claim: settling one needs no read of the job hash first (its
@@ -186,7 +187,10 @@ export class RedisQueueDriver implements QueueDriver {
     const ahead = this.#prefetched.get(workerId);
     if (ahead !== undefined && ahead.length > 0) {
       // A worker now claiming other queues gets none of them: they go back to their queue.
-      const stale = ahead.filter((job) => !queues.includes(job.queue));
+      // (Claimed once per job: nothing is allocated unless some are stale.)
+      const stale = ahead.some((job) => !queues.includes(job.queue))
+        ? ahead.filter((job) => !queues.includes(job.queue))
+        : NO_JOBS;
       if (stale.length > 0) {
         this.#prefetched.set(
           workerId,
@@ -194,8 +198,16 @@ export class RedisQueueDriver implements QueueDriver {
         );
         await Promise.all(stale.map((job) => this.release(job).catch(() => false)));
       }
-      claimed.push(...this.#prefetched.get(workerId)!.splice(0, limit));
-      if (claimed.length === limit) return claimed;
+      const kept = this.#prefetched.get(workerId)!;
+      if (kept.length <= limit) {
+        // The usual case, one fetched ahead: hand the list over, start a new one.
+        this.#prefetched.set(workerId, []);
+        if (kept.length === limit) return kept;
+        claimed.push(...kept);
+      } else {
+        claimed.push(...kept.splice(0, limit));
+        return claimed;
+      }
     }
     for (const queue of queues) {
       const worker = this.#worker(queue, leaseMs);
@@ -247,13 +259,17 @@ export class RedisQueueDriver implements QueueDriver {
     const workerId = (lease as Partial<ClaimedJob>).workerId;
     const preference = workerId === undefined ? undefined : this.#preferences.get(workerId);
     const fetchNext = preference !== undefined && preference.queues[0] === record.queue;
+    // Every job passes here: the fence is checked inline rather than through #fenced's
+    // closure and extra promise.
     let next: unknown;
-    const done = await this.#fenced(async () => {
+    try {
       next = await job.moveToCompleted(undefined, token, fetchNext);
-      return true;
-    });
-    if (!done) return false;
-    await this.#finished(held, lease.id);
+    } catch (error) {
+      if (isFencedOut(error)) return false;
+      throw error;
+    }
+    this.#held.delete(lease.id);
+    if (record.uniqueKey !== undefined) await job.removeDeduplicationKey();
     if (fetchNext && Array.isArray(next) && next[0]) {
       // The next job is locked with this claim's token, which no other claim ever had.
       const worker = this.#worker(record.queue, preference.leaseMs);
@@ -453,7 +469,7 @@ export class RedisQueueDriver implements QueueDriver {
    * expired go back to their queue. The checker also runs on its own every stalledIntervalMs.
    */
   async reclaimExpired(): Promise<void> {
-    for (const worker of this.#workers.values())
+    for (const worker of this.#allWorkers())
       await (
         worker as unknown as { moveStalledJobsToWait(): Promise<void> }
       ).moveStalledJobsToWait();
@@ -462,7 +478,7 @@ export class RedisQueueDriver implements QueueDriver {
   async close(): Promise<void> {
     for (const workerId of [...this.#prefetched.keys()]) await this.workerStopped(workerId);
     for (const wake of this.#waiters) wake();
-    await Promise.all([...this.#workers.values()].map((w) => w.close(true)));
+    await Promise.all(this.#allWorkers().map((w) => w.close(true)));
     await Promise.all([...this.#queues.values()].map((q) => q.close()));
     if (this.#subscriber !== undefined) await closeRedisClient(this.#subscriber);
     await closeRedisClient(this.#client);
@@ -480,9 +496,14 @@ export class RedisQueueDriver implements QueueDriver {
     return q;
   }
 
+  // Looked up on every claim and completion: two maps, not a key string built each time.
   #worker(queue: string, leaseMs: number): Worker {
-    const key = `${queue}\0${leaseMs}`;
-    let worker = this.#workers.get(key);
+    let byLease = this.#workers.get(queue);
+    if (byLease === undefined) {
+      byLease = new Map();
+      this.#workers.set(queue, byLease);
+    }
+    let worker = byLease.get(leaseMs);
     if (worker === undefined) {
       worker = new this.#bull.Worker(bullName(queue), null, {
         connection: this.#client,
@@ -495,9 +516,13 @@ export class RedisQueueDriver implements QueueDriver {
       });
       worker.on('error', () => {});
       void worker.startStalledCheckTimer();
-      this.#workers.set(key, worker);
+      byLease.set(leaseMs, worker);
     }
     return worker;
+  }
+
+  #allWorkers(): Worker[] {
+    return [...this.#workers.values()].flatMap((byLease) => [...byLease.values()]);
   }
 
   /** The claim `lease` names, if this process holds it: same job, same fence. */
@@ -558,6 +583,8 @@ export class RedisQueueDriver implements QueueDriver {
     return removed;
   }
 }
+
+const NO_JOBS: readonly ClaimedJob[] = [];
 
 const byPriorityThenTime = (a: JobRecord, b: JobRecord): number =>
   b.priority - a.priority || a.availableAt - b.availableAt;
