@@ -172,6 +172,31 @@ describe('RedisQueueDriver on the real clock', () => {
     }
   });
 
+  it('holds a delayed job until its time, with only non-default BullMQ options stored', async () => {
+    const q = `delayed-${randomUUID().slice(0, 8)}`;
+    const later = record(q, { availableAt: Date.now() + 400 });
+    const now = record(q);
+    await driver.enqueue([later, now]);
+    const raw = new Redis(REDIS_URL);
+    try {
+      const opts = (id: string) => raw.hget(`${prefix}:${q}:${id}`, 'opts');
+      expect(JSON.parse((await opts(later.id)) ?? '{}')).toMatchObject({
+        delay: expect.any(Number),
+      });
+      expect(JSON.parse((await opts(now.id)) ?? '{}')).not.toHaveProperty('delay');
+    } finally {
+      raw.disconnect();
+    }
+    expect((await driver.stats([q]))[0]).toMatchObject({ waiting: 2, ready: 1, delayed: 1 });
+    const first = await driver.claim([q], 10, 'w-delay', 60_000);
+    expect(first.map((j) => j.id)).toEqual([now.id]);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const second = await driver.claim([q], 10, 'w-delay', 60_000);
+    expect(second.map((j) => j.id)).toEqual([later.id]);
+    for (const job of [...first, ...second]) expect(await driver.complete(job)).toBe(true);
+    await driver.workerStopped('w-delay');
+  });
+
   it('refuses batches and parent/child jobs with a clear code', async () => {
     const q = `refuse-${randomUUID().slice(0, 8)}`;
     await expect(driver.enqueue([record(q, { parentId: randomUUID() })])).rejects.toMatchObject({

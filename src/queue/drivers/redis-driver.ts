@@ -598,14 +598,15 @@ function inOrder(records: readonly JobRecord[]): boolean {
 
 /** BullMQ's options for a record: Keel counts attempts, completed jobs are removed. */
 function bullOptions(record: JobRecord, now: number): JobsOptions {
+  // Every claim parses these back (BullMQ stores them as JSON): BullMQ's defaults are left
+  // out — no delay, one attempt (Keel retries itself), failed jobs kept.
   const options: JobsOptions = {
     jobId: record.id,
     priority: bullPriority(record.priority),
-    delay: Math.max(0, record.availableAt - now),
-    attempts: 1,
     removeOnComplete: true,
-    removeOnFail: false,
   };
+  const delay = record.availableAt - now;
+  if (delay > 0) options.delay = delay;
   if (record.uniqueKey !== undefined)
     options.deduplication =
       record.uniqueUntil !== undefined && record.uniqueUntil > now
