@@ -27,7 +27,7 @@ export interface Binding<C> {
 }
 
 /**
- * An async resolution in progress, kept in AsyncLocalStorage so that concurrent
+ * An async resolution in progress, kept in an async slot (`AsyncSlot`) so that concurrent
  * `makeAsync` calls each see their own chain. `done` turns true when the work settles:
  * a timer or listener started inside a factory inherits the frame, and must not be
  * taken for part of the chain forever after.

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncSlot } from '../support/async-slot.js';
 import { suggest } from '../support/index.js';
 import {
   type Binding,
@@ -32,7 +32,7 @@ import { type BindingKey, isBindingKey, keyName } from './token.js';
 export interface Shared {
   /** Keys being built by the synchronous call chain running right now. */
   stack: BindingKey[];
-  als: AsyncLocalStorage<Frame> | undefined;
+  als: AsyncSlot<Frame> | undefined;
   resolver: MissingResolver | undefined;
   resolverHas: ((key: BindingKey) => boolean) | undefined;
   resolverKeys: (() => Iterable<BindingKey>) | undefined;
@@ -298,15 +298,15 @@ export class Resolver {
     throw new E_BINDING_NOT_FOUND(name, this.#path().map(keyName), suggest(name, candidates));
   }
 
-  #als(): AsyncLocalStorage<Frame> {
-    if (!this.shared.als) this.shared.als = new AsyncLocalStorage<Frame>();
+  #als(): AsyncSlot<Frame> {
+    if (!this.shared.als) this.shared.als = new AsyncSlot<Frame>();
     return this.shared.als;
   }
 
   /** The keys being built by the current chain: async frames first, then the sync stack. */
   #path(): BindingKey[] {
     const frames: BindingKey[] = [];
-    for (let f = this.shared.als?.getStore(); f; f = f.parent) {
+    for (let f = this.shared.als?.get(); f; f = f.parent) {
       if (!f.done && !f.gate) frames.unshift(f.key);
     }
     return frames.length === 0 ? [...this.shared.stack] : [...frames, ...this.shared.stack];
@@ -324,7 +324,7 @@ export class Resolver {
   #gateFor(key: BindingKey): Gate | undefined {
     const gate = this.shared.gates.get(key);
     if (!gate) return undefined;
-    for (let f = this.shared.als?.getStore(); f; f = f.parent) {
+    for (let f = this.shared.als?.get(); f; f = f.parent) {
       if (f.gate === gate && !f.done) return undefined;
     }
     return gate;
@@ -341,7 +341,7 @@ export class Resolver {
     if (!resolver || shared.resolverHas?.(key) === false) return false;
     const gate: Gate = { promise: Promise.resolve(), failed: false, error: undefined };
     const als = this.#als();
-    const frame: Frame = { key, parent: als.getStore(), gate, done: false };
+    const frame: Frame = { key, parent: als.get(), gate, done: false };
     const previous = shared.recording;
     const recorded: BindingKey[] = [key];
     shared.recording = recorded;
@@ -409,7 +409,7 @@ export class Resolver {
     this.#enter(key);
     if (slot?.promise) return slot.promise;
     const als = this.#als();
-    const frame: Frame = { key, parent: als.getStore(), gate: undefined, done: false };
+    const frame: Frame = { key, parent: als.get(), gate: undefined, done: false };
     // From here the frame carries the chain; the sync stack belongs to whoever called us.
     const stack = this.shared.stack;
     this.shared.stack = [];

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type CompiledQuery,
   type ControlledTransaction,
@@ -8,6 +7,7 @@ import {
   sql,
 } from 'kysely';
 import type { Logger } from '../kernel/index.js';
+import { AsyncSlot } from '../support/async-slot.js';
 import type { ConnectionConfig, DialectName } from './config.js';
 import { createDialect, type DialectHandle } from './dialects.js';
 import { E_DB_CLOSED, E_DB_CONCURRENT_TRANSACTION } from './errors.js';
@@ -73,7 +73,7 @@ export class Connection<DB = AnyDatabase> {
   readonly #slowQueryMs: number;
   readonly #stats: QueryStats;
   readonly #listeners = new Set<QueryListener>();
-  readonly #transactions = new AsyncLocalStorage<TransactionState>();
+  readonly #transactions = new AsyncSlot<TransactionState>();
   #closed = false;
 
   constructor(options: ConnectionOptions) {
@@ -99,7 +99,7 @@ export class Connection<DB = AnyDatabase> {
   /** The executor for the current call: the open transaction if there is one, else the root. */
   get db(): Kysely<DB> {
     if (this.#closed) throw new E_DB_CLOSED(this.name);
-    return (this.#transactions.getStore()?.trx as Kysely<DB> | undefined) ?? this.kysely;
+    return (this.#transactions.get()?.trx as Kysely<DB> | undefined) ?? this.kysely;
   }
 
   get selectFrom(): Kysely<DB>['selectFrom'] {
@@ -146,7 +146,7 @@ export class Connection<DB = AnyDatabase> {
 
   /** True inside `transaction()` on this connection. */
   get inTransaction(): boolean {
-    return this.#transactions.getStore() !== undefined;
+    return this.#transactions.get() !== undefined;
   }
 
   /**
@@ -167,7 +167,7 @@ export class Connection<DB = AnyDatabase> {
     fn: (trx: Kysely<DB>) => Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
-    const parent = this.#transactions.getStore();
+    const parent = this.#transactions.get();
     return parent ? this.#nested(parent, fn) : this.#outer(fn, options);
   }
 
@@ -250,7 +250,7 @@ export class Connection<DB = AnyDatabase> {
    * for data that exists. A callback that throws after commit is logged: the data stays.
    */
   async afterCommit(callback: () => unknown): Promise<void> {
-    const state = this.#transactions.getStore();
+    const state = this.#transactions.get();
     if (state) {
       state.callbacks.push(callback);
       return;

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncSlot } from '../support/async-slot.js';
 
 /**
  * What is known about the unit of work running now (a request, a job, a command): the ids
@@ -41,20 +41,20 @@ const requestIdPropagator: ContextPropagator = {
 // scopes (a request's `annotate()` from app code reaching the framework's log lines).
 const SHARED = Symbol.for('keel.execution-context');
 interface SharedContext {
-  storage: AsyncLocalStorage<ExecutionScope>;
+  slot: AsyncSlot<ExecutionScope>;
   propagators: ContextPropagator[];
 }
 const registry = globalThis as { [SHARED]?: SharedContext };
 registry[SHARED] ??= {
-  storage: new AsyncLocalStorage<ExecutionScope>(),
+  slot: new AsyncSlot<ExecutionScope>(),
   propagators: [requestIdPropagator],
 };
 const shared = registry[SHARED];
-const storage = shared.storage;
+const storage = shared.slot;
 const propagators = shared.propagators;
 
 /**
- * The process-wide execution context (one AsyncLocalStorage): the HTTP kernel opens a scope
+ * The process-wide execution context (an {@link AsyncSlot}): the HTTP kernel opens a scope
  * per request, the queue worker one per job; the logger, metrics and tracing read it.
  *
  * @example
@@ -73,24 +73,24 @@ export const executionContext = {
 
   /** The scope of the work running now, if any. */
   current(): ExecutionScope | undefined {
-    return storage.getStore();
+    return storage.get();
   },
 
   /** Record the authenticated user on the current scope (no-op outside one). */
   setUser(id: string | number | undefined): void {
-    const scope = storage.getStore();
+    const scope = storage.get();
     if (scope) scope.user_id = id;
   },
 
   /** Add fields every later log line of the current scope carries. */
   annotate(fields: Record<string, unknown>): void {
-    const scope = storage.getStore();
+    const scope = storage.get();
     if (scope) scope.fields = { ...scope.fields, ...fields };
   },
 
   /** An observability layer's slot on the current scope. */
   slot<T>(owner: symbol): T | undefined {
-    return storage.getStore()?.slots?.[owner] as T | undefined;
+    return storage.get()?.slots?.[owner] as T | undefined;
   },
 
   /** Register a propagator (tracing adds W3C `traceparent`). Returns its removal. */
@@ -103,7 +103,7 @@ export const executionContext = {
   },
 
   /** The current scope as string fields to carry into a job or an outgoing request. */
-  capture(scope: ExecutionScope | undefined = storage.getStore()): Record<string, string> {
+  capture(scope: ExecutionScope | undefined = storage.get()): Record<string, string> {
     const carrier: Record<string, string> = {};
     if (scope === undefined) return carrier;
     for (const propagator of propagators) propagator.inject(scope, carrier);

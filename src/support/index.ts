@@ -1,4 +1,5 @@
 export { abortableWait } from './abortable-wait.js';
+export { AsyncSlot } from './async-slot.js';
 export { type DeprecationOptions, deprecate, resetDeprecations } from './deprecation.js';
 export { E_INVALID_DURATION, parseDuration } from './duration.js';
 export { defineError, isKeelError, KeelError, type KeelErrorClass } from './keel-error.js';

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { AsyncSlot } from '../support/async-slot.js';
 
 /**
  * Values a validation run makes available to rules (`ctx.context` in an async rule): the
@@ -20,12 +20,12 @@ const EMPTY: ValidationContext = Object.freeze({});
 
 // Zod checks receive only their payload, not the parse options, so the context reaches the
 // rules through async-local storage. It is entered only when a caller passes a context, which
-// keeps the common path free of the AsyncLocalStorage bookkeeping.
-const storage = new AsyncLocalStorage<ValidationContext>();
+// keeps the common path free of that bookkeeping.
+const storage = new AsyncSlot<ValidationContext>();
 
 /** The context of the validation run in progress, or an empty object outside one. */
 export function currentValidationContext(): ValidationContext {
-  return storage.getStore() ?? EMPTY;
+  return storage.get() ?? EMPTY;
 }
 
 /** Run `fn` with `context` visible to the rules it triggers (also across awaits). */

@@ -1,5 +1,5 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { fileURLToPath } from 'node:url';
+import { AsyncSlot } from '../../support/async-slot.js';
 import { currentDatabaseManager } from '../database-manager.js';
 import { E_DB_N_PLUS_ONE } from '../errors.js';
 import type { QueryEvent, QueryListener } from '../instrumented-dialect.js';
@@ -61,8 +61,8 @@ interface ScopeState {
   total: number;
 }
 
-const scopes = new AsyncLocalStorage<ScopeState>();
-const tags = new AsyncLocalStorage<QueryTag>();
+const scopes = new AsyncSlot<ScopeState>();
+const tags = new AsyncSlot<QueryTag>();
 /** Table → model name, so an untagged repeated query can still name its model. */
 const modelsByTable = new Map<string, string>();
 
@@ -135,11 +135,11 @@ function describe(scope: ScopeState, shape: string, state: ShapeState, site: str
 
 /** Counts each select shape in the current scope and reports one past the threshold. */
 const detector: QueryListener = (event: QueryEvent) => {
-  const scope = scopes.getStore();
+  const scope = scopes.get();
   if (!scope) return;
   scope.total++;
   if (event.operation !== 'select' || event.error !== undefined) return;
-  const tag = tags.getStore();
+  const tag = tags.get();
   if (tag?.eager) return;
   const shape = queryShape(event.sql);
   const key = `${event.connection}\u0000${shape}`;
