@@ -50,6 +50,11 @@ describe('card number masking', () => {
     expect(masked.startsWith('{"n":4111111111111111,')).toBe(true);
     const plain = '{"level":30,"msg":"nothing here"}';
     expect(maskCardNumbersInJson(plain)).toBe(plain);
+    // A card number right after a control character: in JSON, after an escape's letter.
+    for (const before of ['\n', '\t', '\r', '\b', '\f']) {
+      const after = JSON.stringify({ msg: `paid${before}4111 1111 1111 1111${before}` });
+      expect(maskCardNumbersInJson(after)).not.toContain('4111 1111 1111 1111');
+    }
   });
 });
 

@@ -116,9 +116,10 @@ export function redactSecrets<T extends Record<string, unknown>>(fields: T): T {
 }
 
 // 13 to 19 digits, single spaces or dashes allowed between them; not glued to a word or a
-// dash before (a UUID's later groups, `id_…`) nor to a word after. Cheap to run on every
-// line: V8 skips ahead to digits, and most lines hold no run this long.
-const CARD_CANDIDATE = /(?<![\w-])\d(?:[ -]?\d){12,18}(?!\w)/g;
+// dash before (a UUID's later groups, `id_…`) nor to a word after. In a JSON line a control
+// character before the number is an escape (`\n4111…`): its letter does not glue. Cheap to
+// run on every line: V8 skips ahead to digits, and most lines hold no run this long.
+const CARD_CANDIDATE = /(?:(?<![\w-])|(?<=\\[bfnrt]))\d(?:[ -]?\d){12,18}(?!\w)/g;
 
 function luhnValid(digits: string): boolean {
   let sum = 0;

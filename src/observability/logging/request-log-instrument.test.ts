@@ -113,6 +113,12 @@ describe('the access line', () => {
     const card = bothWays(fakeContext({ path: '/pay/4111111111111111' }), OK);
     expect(card.fast[0]!.path).not.toContain('4111111111111111');
     expect(card.fast).toEqual(card.pino);
+
+    // The scan looks at the path before it is quoted and escaped: a card number between
+    // characters that escaping expands is found all the same.
+    const spaced = bothWays(fakeContext({ path: '/pay/\t4111 1111 1111 1111\n"x' }), OK);
+    expect(spaced.fast[0]!.path).not.toContain('4111 1111 1111 1111');
+    expect(spaced.fast).toEqual(spaced.pino);
   });
 
   it("honours the logger's level: a 200 below `warn` is not written, a 500 is", () => {
