@@ -63,13 +63,7 @@ export function newSlot(): Slot {
   return { ready: false, value: undefined, promise: undefined };
 }
 
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
+export { isThenable } from '../support/thenable.js';
 
 /** True for native `class` syntax: such a function must be constructed, not called. */
 export function isClass(value: unknown): boolean {

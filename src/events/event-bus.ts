@@ -1,4 +1,5 @@
 import type { KeelError } from '../support/index.js';
+import { isThenable } from '../support/thenable.js';
 import {
   E_EVENT_DECLARATION_CONFLICT,
   E_INVALID_EVENT_DECLARATION,
@@ -383,12 +384,4 @@ function idleResult(event: string): EmitResult {
 function functionName(fn: Function): string | undefined {
   const name: unknown = fn.name;
   return typeof name === 'string' && name !== '' ? name : undefined;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

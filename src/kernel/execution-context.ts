@@ -50,7 +50,7 @@ registry[SHARED] ??= {
   propagators: [requestIdPropagator],
 };
 const shared = registry[SHARED];
-const storage = shared.slot;
+const slot = shared.slot;
 const propagators = shared.propagators;
 
 /**
@@ -68,29 +68,29 @@ const propagators = shared.propagators;
 export const executionContext = {
   /** Run `fn` in a new scope; everything it starts (awaits, timers, events) sees it. */
   run<T>(scope: ExecutionScope, fn: () => T): T {
-    return storage.run(scope, fn);
+    return slot.run(scope, fn);
   },
 
   /** The scope of the work running now, if any. */
   current(): ExecutionScope | undefined {
-    return storage.get();
+    return slot.get();
   },
 
   /** Record the authenticated user on the current scope (no-op outside one). */
   setUser(id: string | number | undefined): void {
-    const scope = storage.get();
+    const scope = slot.get();
     if (scope) scope.user_id = id;
   },
 
   /** Add fields every later log line of the current scope carries. */
   annotate(fields: Record<string, unknown>): void {
-    const scope = storage.get();
+    const scope = slot.get();
     if (scope) scope.fields = { ...scope.fields, ...fields };
   },
 
   /** An observability layer's slot on the current scope. */
   slot<T>(owner: symbol): T | undefined {
-    return storage.get()?.slots?.[owner] as T | undefined;
+    return slot.get()?.slots?.[owner] as T | undefined;
   },
 
   /** Register a propagator (tracing adds W3C `traceparent`). Returns its removal. */
@@ -103,7 +103,7 @@ export const executionContext = {
   },
 
   /** The current scope as string fields to carry into a job or an outgoing request. */
-  capture(scope: ExecutionScope | undefined = storage.get()): Record<string, string> {
+  capture(scope: ExecutionScope | undefined = slot.get()): Record<string, string> {
     const carrier: Record<string, string> = {};
     if (scope === undefined) return carrier;
     for (const propagator of propagators) propagator.inject(scope, carrier);

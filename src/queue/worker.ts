@@ -4,6 +4,7 @@ import { executionContext } from '../kernel/execution-context.js';
 import type { Logger } from '../kernel/logger.js';
 import type { LockManager } from '../locks/index.js';
 import { abortableWait } from '../support/abortable-wait.js';
+import { isThenable } from '../support/thenable.js';
 import { backoffDelay, durationMs } from './backoff.js';
 import { BATCH_META_KEY, Batch } from './batch.js';
 import type { ClaimedJob, QueueDriver } from './driver.js';
@@ -179,17 +180,9 @@ async function batchOf(
   return record === undefined ? undefined : new Batch(record, driver);
 }
 
-/** The handler's promise; a synchronous throw becomes a rejection. */
 const NO_MIDDLEWARE: readonly JobMiddleware[] = [];
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
+/** The handler's promise; a synchronous throw becomes a rejection. */
 function invoke(instance: Job, ctx: JobContext): Promise<void> {
   try {
     return Promise.resolve(instance.handle(ctx)) as Promise<void>;
@@ -522,7 +515,7 @@ export class Worker {
         // The common job: the handler alone. One that returns no promise is done already
         // and has nothing for an abort to end.
         const pending = instance.handle(run);
-        if (isPromiseLike(pending)) await run.race(Promise.resolve(pending));
+        if (isThenable(pending)) await run.race(Promise.resolve(pending));
       } else {
         const handle = (): Promise<void> =>
           transactional

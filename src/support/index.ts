@@ -27,5 +27,6 @@ export {
   redisOutageReason,
 } from './redis-client.js';
 export { editDistance, suggest } from './suggest.js';
+export { isThenable } from './thenable.js';
 export type { Awaitable, Constructor, DotPath, PathValue } from './types.js';
 export { uuid } from './uuid.js';

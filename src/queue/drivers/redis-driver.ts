@@ -187,10 +187,7 @@ export class RedisQueueDriver implements QueueDriver {
     const ahead = this.#prefetched.get(workerId);
     if (ahead !== undefined && ahead.length > 0) {
       // A worker now claiming other queues gets none of them: they go back to their queue.
-      // (Claimed once per job: nothing is allocated unless some are stale.)
-      const stale = ahead.some((job) => !queues.includes(job.queue))
-        ? ahead.filter((job) => !queues.includes(job.queue))
-        : NO_JOBS;
+      const stale = ahead.filter((job) => !queues.includes(job.queue));
       if (stale.length > 0) {
         this.#prefetched.set(
           workerId,
@@ -259,17 +256,13 @@ export class RedisQueueDriver implements QueueDriver {
     const workerId = (lease as Partial<ClaimedJob>).workerId;
     const preference = workerId === undefined ? undefined : this.#preferences.get(workerId);
     const fetchNext = preference !== undefined && preference.queues[0] === record.queue;
-    // Every job passes here: the fence is checked inline rather than through #fenced's
-    // closure and extra promise.
     let next: unknown;
-    try {
+    const done = await this.#fenced(async () => {
       next = await job.moveToCompleted(undefined, token, fetchNext);
-    } catch (error) {
-      if (isFencedOut(error)) return false;
-      throw error;
-    }
-    this.#held.delete(lease.id);
-    if (record.uniqueKey !== undefined) await job.removeDeduplicationKey();
+      return true;
+    });
+    if (!done) return false;
+    await this.#finished(held, lease.id);
     if (fetchNext && Array.isArray(next) && next[0]) {
       // The next job is locked with this claim's token, which no other claim ever had.
       const worker = this.#worker(record.queue, preference.leaseMs);
@@ -583,8 +576,6 @@ export class RedisQueueDriver implements QueueDriver {
     return removed;
   }
 }
-
-const NO_JOBS: readonly ClaimedJob[] = [];
 
 const byPriorityThenTime = (a: JobRecord, b: JobRecord): number =>
   b.priority - a.priority || a.availableAt - b.availableAt;

@@ -36,20 +36,6 @@ export const bullPriority = (priority: number): number =>
 /** BullMQ refuses `:` in queue names: Keel's names are encoded, hostile ones included. */
 export const bullName = (queue: string): string => encodeURIComponent(queue);
 
-// Every claimed job's queue is decoded from its BullMQ name: a process uses a handful.
-const queueNames = new Map<string, string>();
-
-/** The Keel queue a BullMQ queue name encodes ({@link bullName} reversed). */
-export function queueOf(bullQueue: string): string {
-  let queue = queueNames.get(bullQueue);
-  if (queue === undefined) {
-    queue = decodeURIComponent(bullQueue);
-    if (queueNames.size >= 1024) queueNames.clear();
-    queueNames.set(bullQueue, queue);
-  }
-  return queue;
-}
-
 /**
  * What a job's data stores of `record`. A no-op job's record is a third of its full JSON:
  * less for Redis to keep, and less for every claim to parse.
@@ -84,7 +70,7 @@ export function recordOf(job: BullJob<JobData>): JobRecord {
   return {
     id: stored.id ?? (job.id as string),
     name: stored.name ?? job.name,
-    queue: stored.queue ?? queueOf(job.queueName),
+    queue: stored.queue ?? decodeURIComponent(job.queueName),
     payload: stored.payload,
     priority: stored.priority ?? 0,
     availableAt: stored.availableAt ?? stored.createdAt,
