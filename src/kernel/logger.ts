@@ -112,8 +112,7 @@ let secondPrefix = '';
  * many lines in the same millisecond. Within a second only the milliseconds change, so
  * `toISOString()` runs once a second and each new millisecond appends three digits.
  */
-export function isoTimeCached(): string {
-  const now = Date.now();
+export function isoTimeCached(now: number = Date.now()): string {
   if (now !== lastMs) {
     lastMs = now;
     const ms = now % 1000;

@@ -9,7 +9,7 @@
 // machinery alone, without AsyncLocalStorage).
 //
 //   node bench/http/run.mjs --servers keel,keel-observed
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApplicationLogger, resolveLoggingConfig } from '../../../dist/kernel/index.js';
@@ -20,6 +20,8 @@ import {
 } from '../../../dist/observability/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'keel-bench-log-'));
+// A run writes tens of megabytes of access lines: gone with the server.
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const { logger } = createApplicationLogger({
   name: 'bench',
   env: 'production',

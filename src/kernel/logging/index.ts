@@ -6,6 +6,7 @@ export {
   jsonString,
   type LineSink,
   lineSink,
+  millisString,
   serializedBindings,
   writeLine,
 } from './line-sink.js';

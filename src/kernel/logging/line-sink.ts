@@ -88,3 +88,27 @@ export function jsonString(text: string): string {
   }
   return `"${text}"`;
 }
+
+/**
+ * `String(Math.round(ms * 1000) / 1000)`, a duration in milliseconds to the microsecond, as
+ * a log line writes it, from integers: V8 formats a fractional double through its shortest
+ * round-trip algorithm, several times dearer than three small integers.
+ *
+ * @example
+ * ```ts
+ * millisString(12.3456); // '12.346'
+ * millisString(0.01);    // '0.01'
+ * millisString(2);       // '2'
+ * ```
+ */
+export function millisString(ms: number): string {
+  const us = Math.round(ms * 1000);
+  // Past 2^31 µs (35 minutes), or not a count at all: the double's own formatting.
+  if (!(us >= 0 && us < 2_147_483_648)) return String(us / 1000);
+  const whole = Math.floor(us / 1000);
+  const frac = us - whole * 1000;
+  if (frac === 0) return `${whole}`;
+  if (frac % 100 === 0) return `${whole}.${frac / 100}`;
+  if (frac % 10 === 0) return `${whole}.${frac < 100 ? '0' : ''}${frac / 10}`;
+  return `${whole}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
+}

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { executionContext } from '../execution-context.js';
 import { createLogger, isoTimeCached, type LoggerSettings } from '../logger.js';
-import { jsonString } from './line-sink.js';
+import { jsonString, millisString } from './line-sink.js';
 import { sampledRssMb } from './log-context.js';
 import type { LogProcessor } from './logging-config.js';
 
@@ -315,5 +315,26 @@ describe('jsonString', () => {
     ];
     for (let c = 0; c < 0x80; c++) samples.push(`x${String.fromCharCode(c)}y`);
     for (const text of samples) expect(jsonString(text)).toBe(JSON.stringify(text));
+  });
+});
+
+describe('millisString', () => {
+  const expected = (ms: number) => String(Math.round(ms * 1000) / 1000);
+
+  it('writes a duration as String(Math.round(ms * 1000) / 1000) does', () => {
+    const samples = [0, 0.0004, 0.0005, 0.001, 0.01, 0.011, 0.1, 0.12, 0.123, 1, 1.5, 2.05];
+    samples.push(12.3456, 999.9995, 1000, 60_000.001, 2_147_483.647, 2_147_483.648, 1e9 + 0.5);
+    for (const ms of samples) expect(millisString(ms), String(ms)).toBe(expected(ms));
+    // Every microsecond of the first ten milliseconds, then a spread of larger values.
+    for (let us = 0; us < 10_000; us++) expect(millisString(us / 1000)).toBe(expected(us / 1000));
+    for (let i = 0; i < 2000; i++) {
+      const ms = (i * 7919.123457) % 5_000_000;
+      expect(millisString(ms), String(ms)).toBe(expected(ms));
+    }
+  });
+
+  it('falls back to the double for what is not a short positive duration', () => {
+    for (const ms of [-0.5, -3, Number.NaN, Number.POSITIVE_INFINITY, 1e25])
+      expect(millisString(ms)).toBe(expected(ms));
   });
 });
