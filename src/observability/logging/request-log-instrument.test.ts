@@ -121,6 +121,36 @@ describe('the access line', () => {
     expect(spaced.fast).toEqual(spaced.pino);
   });
 
+  it('masks a card number in every user-supplied value, each on its own, and leaves the rest', () => {
+    // A client may send any [A-Za-z0-9._:-] request id, and a user id is whatever the app set.
+    const scope: ExecutionScope = {
+      request_id: '4111-1111-1111-1111',
+      user_id: 'u 5500000000000004',
+    };
+    const ctx = fakeContext({ requestId: '4111-1111-1111-1111', path: '/orders/4242424242424242' });
+    const { fast, pino } = bothWays(ctx, OK, scope);
+    expect(fast).toEqual(pino);
+    expect(fast[0]).toMatchObject({
+      request_id: '****-****-****-1111',
+      user_id: 'u ************0004',
+      path: '/orders/************4242',
+      ip: '203.0.113.9',
+      route: '/orders/:id',
+    });
+    // Digits that are not a card (Luhn fails, or grouped unlike a card) are kept as they are.
+    const plain = bothWays(fakeContext({ requestId: '1234567890123', path: '/d/2026-11-27' }), OK);
+    expect(plain.fast[0]).toMatchObject({ request_id: '1234567890123', path: '/d/2026-11-27' });
+    expect(plain.fast).toEqual(plain.pino);
+  });
+
+  it('writes the duration rounded to the microsecond, as pino would write the rounded number', () => {
+    for (const durationMs of [0, 0.0004, 0.01, 1.5, 12.3456, 60_000.0005]) {
+      const { fast, pino } = bothWays(fakeContext(), { ...OK, durationMs });
+      expect(fast[0]!.duration_ms).toBe(Math.round(durationMs * 1000) / 1000);
+      expect(fast).toEqual(pino);
+    }
+  });
+
   it("honours the logger's level: a 200 below `warn` is not written, a 500 is", () => {
     const { logger, raw } = memoryLogger({ level: 'warn' });
     const instrument = requestLogInstrument(logger);
