@@ -12,26 +12,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createApplicationLogger, resolveLoggingConfig } from '../../../dist/kernel/index.js';
 import {
   HttpMetrics,
   MetricsRegistry,
   requestLogInstrument,
 } from '../../../dist/observability/index.js';
+import { appFileLogger } from '../../lib/file-logger.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'keel-bench-log-'));
 // A run writes tens of megabytes of access lines: gone with the server.
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-const { logger } = createApplicationLogger({
-  name: 'bench',
-  env: 'production',
-  version: '1.0.0',
-  root: dir,
-  config: resolveLoggingConfig({
-    default: 'app',
-    channels: { app: { driver: 'file', path: join(dir, 'access.log'), rotate: 'daily' } },
-  }),
-});
+const { logger } = appFileLogger(dir, join(dir, 'access.log'));
 const registry = new MetricsRegistry();
 const metrics = new HttpMetrics(registry);
 
