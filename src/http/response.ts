@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import {
+  type IncomingMessage,
   type OutgoingHttpHeader,
   type ServerResponse,
   validateHeaderName,
@@ -260,6 +261,7 @@ export class ResponseBuilder {
     }
     const headers = this.#pending;
     this.#pending = undefined;
+    releaseEmptyRequest(res.req);
     res.writeHead(status, headers as OutgoingHttpHeader[] | undefined);
     res.end(body);
   }
@@ -397,4 +399,30 @@ function withCharset(type: string): string {
   return /^text\/|\/json$|\/javascript$|\+json$|\/xml$/.test(type) && !type.includes('charset')
     ? `${type}; charset=utf-8`
     : type;
+}
+
+/**
+ * Tell Node's server that a request without a body needs no draining. Once a response
+ * finishes, Node "dumps" every request nobody read: it resumes the stream, reads its end,
+ * emits 'end', destroys it and emits 'close' (seven `process.nextTick`s and the stream
+ * machinery behind them, on every GET). A request that declares no body (neither
+ * `Content-Length` above 0 nor `Transfer-Encoding`) has nothing to pull off the wire, so
+ * when nothing listens for its events Keel marks it as consumed (`_consuming`, the flag
+ * Node sets on the first read) and Node skips the dump. Any other request is dumped as
+ * Node always does.
+ */
+function releaseEmptyRequest(req: IncomingMessage | undefined): void {
+  if (req === undefined || req.readableLength !== 0) return;
+  const headers = req.headers;
+  const length = headers['content-length'];
+  if ((length !== undefined && length !== '0') || headers['transfer-encoding'] !== undefined)
+    return;
+  if (
+    req.listenerCount('end') !== 0 ||
+    req.listenerCount('close') !== 0 ||
+    req.listenerCount('data') !== 0 ||
+    req.listenerCount('readable') !== 0
+  )
+    return;
+  (req as IncomingMessage & { _consuming: boolean })._consuming = true;
 }
