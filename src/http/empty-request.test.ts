@@ -33,6 +33,11 @@ beforeEach(async () => {
     ctx.req.once('close', () => closed());
     return { listening: true };
   });
+  // Every request the kernel sees, routed or not.
+  app.kernel.beforeRouting((ctx) => {
+    if (ctx.path.startsWith('/missing')) seen.push(ctx.req);
+    return false;
+  });
   ({ port } = await app.listen());
 });
 
@@ -102,5 +107,12 @@ describe('requests without a body', () => {
     expect(seen).toHaveLength(2);
     // Node's dump would have read the stream to its end; Keel leaves the empty stream be.
     for (const req of seen) expect(req.readableEnded).toBe(false);
+  });
+
+  it('does not drain the request of an error response either, and the connection goes on', async () => {
+    const responses = await exchange(get('/missing') + get('/hello'), 2);
+    expect(responses[0]!.startsWith('404 Not Found')).toBe(true);
+    expect(responses[1]).toContain('{"hello":"world"}');
+    expect(seen[0]!.readableEnded).toBe(false);
   });
 });

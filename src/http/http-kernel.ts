@@ -12,6 +12,7 @@ import type { ErrorReporterRegistry } from './errors/index.js';
 import { E_METHOD_NOT_ALLOWED, E_ROUTE_NOT_FOUND, toProblem } from './errors/index.js';
 import type { RequestInstrument, RequestOutcome } from './instrument.js';
 import { type CompiledRoute, MiddlewareRegistry } from './pipeline.js';
+import { releaseEmptyRequest } from './response.js';
 import { Router, RouteTable } from './router/index.js';
 import type { RouteRecord } from './types.js';
 
@@ -336,6 +337,7 @@ export class HttpKernel {
       if (mustCloseConnection(ctx.req)) res.setHeader('connection', 'close');
       const body = JSON.stringify(problem.body);
       ctx.bodyBytes = Buffer.byteLength(body);
+      releaseEmptyRequest(ctx.req);
       res.end(body);
     }
     if (ctx.hasResources) res.once('close', () => void ctx.dispose());

@@ -410,8 +410,10 @@ function withCharset(type: string): string {
  * when nothing listens for its events Keel marks it as consumed (`_consuming`, the flag
  * Node sets on the first read) and Node skips the dump. Any other request is dumped as
  * Node always does.
+ *
+ * @internal
  */
-function releaseEmptyRequest(req: IncomingMessage | undefined): void {
+export function releaseEmptyRequest(req: IncomingMessage | undefined): void {
   if (req === undefined || req.readableLength !== 0) return;
   const headers = req.headers;
   const length = headers['content-length'];
