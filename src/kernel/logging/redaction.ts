@@ -225,6 +225,7 @@ export function maskCardNumbersInJson(line: string): string {
  * elsewhere, a value for the console).
  */
 export function maskCardNumbers(text: string): string {
+  if (!hasDigitRun(text)) return text;
   CARD_CANDIDATE.lastIndex = 0;
   if (!CARD_CANDIDATE.test(text)) return text;
   CARD_CANDIDATE.lastIndex = 0;
