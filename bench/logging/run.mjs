@@ -50,7 +50,6 @@ const peers = pickList('peer', values.peers, PEERS, { knownOrder: true });
 buildKeel({ build: values.build, subsystem: 'observability', needed: 'dist/index.js', fail });
 
 const samples = Object.fromEntries(peers.map((peer) => [peer, []]));
-let bytesPerLine = {};
 console.log(`· ${peers.join(', ')}: ${rounds} round(s) of ${lines.toLocaleString('en-US')} lines`);
 for (let round = 0; round < rounds; round++) {
   // Rotate who goes first: a peer never always runs on a warmer (or busier) machine.
@@ -64,7 +63,6 @@ for (let round = 0; round < rounds; round++) {
     if (result.status !== 0) fail(`${peer} failed:\n${result.stderr}`);
     const sample = JSON.parse(result.stdout.trim().split('\n').pop());
     samples[peer].push(sample);
-    bytesPerLine = { ...bytesPerLine, [peer]: sample.bytesPerLine };
     const cpu = sample.user + sample.system;
     console.log(
       `  ${String(round + 1).padStart(2)} ${peer.padEnd(10)} ${Math.round(cpu).toLocaleString('en-US').padStart(6)} ns/line (user ${Math.round(sample.user)}, system ${Math.round(sample.system)})`,
@@ -86,7 +84,7 @@ const rows = peers.map((peer) => {
     ratio: median(ratios),
     min: Math.min(...ratios),
     max: Math.max(...ratios),
-    bytes: bytesPerLine[peer],
+    bytes: samples[peer].at(-1).bytesPerLine,
   };
 });
 
