@@ -280,9 +280,9 @@ export class HttpKernel {
 
   #finish(ctx: HttpContext): void {
     if (!ctx.sent) ctx.noContent();
-    if (ctx.hasResources) {
-      ctx.res.once('close', () => void ctx.dispose());
-    }
+    // `on`: a response closes once, and `once` would cost a wrapper per request (see
+    // collectPlain in body-stream.ts for why the request path registers no `once`).
+    if (ctx.hasResources) ctx.res.on('close', () => void ctx.dispose());
   }
 
   // Node calls 'close' listeners with the response as `this`; one function per kernel.
@@ -340,7 +340,7 @@ export class HttpKernel {
       releaseEmptyRequest(ctx.req);
       res.end(body);
     }
-    if (ctx.hasResources) res.once('close', () => void ctx.dispose());
+    if (ctx.hasResources) res.on('close', () => void ctx.dispose());
   }
 
   /**

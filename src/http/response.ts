@@ -297,7 +297,8 @@ export class ResponseBuilder {
     res.setHeader('x-accel-buffering', 'no');
     res.flushHeaders();
     let closed = false;
-    res.once('close', () => {
+    // `on`: a stream that lives long must not register a `once` (see body-stream.ts).
+    res.on('close', () => {
       closed = true;
     });
     return {

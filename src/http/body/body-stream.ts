@@ -376,8 +376,16 @@ function collectPlain<T>(
     }
     // On success the listeners are left on the finished request rather than removed one by
     // one: nothing emits on it any more but 'close', which finds the read settled.
+    //
+    // `on`, not `once`, although 'end' and 'close' come once: every `once` allocates its
+    // wrapper state at one site inside Node's events module, shared by the whole process.
+    // Long-lived `once` listeners (a connection's 'close') make V8 pretenure that site, and
+    // from then on each request's wrapper is born in the old generation, pointing at the
+    // request's young closures: every scavenge kept the request (buffers, promise, context)
+    // alive until a full collection. Measured on POST /orders after GET traffic: scavenges
+    // of 19 ms instead of 1 ms, and half the throughput.
     req.on('data', onData);
-    req.once('end', () => {
+    req.on('end', () => {
       if (settled) return;
       settled = true;
       stopDeadline?.();
@@ -392,8 +400,8 @@ function collectPlain<T>(
         reject(error);
       }
     });
-    req.once('error', () => fail(new E_BODY_ABORTED()));
-    req.once('close', () => {
+    req.on('error', () => fail(new E_BODY_ABORTED()));
+    req.on('close', () => {
       if (!req.complete) fail(new E_BODY_ABORTED());
     });
   });

@@ -204,7 +204,9 @@ export class HttpServer {
 
   readonly #onConnection = (socket: Socket): void => {
     this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
+    // `on`: a socket closes once. A long-lived `once` per connection is what teaches V8 to
+    // pretenure Node's `once` wrappers (see collectPlain in body-stream.ts).
+    socket.on('close', () => this.#sockets.delete(socket));
   };
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
