@@ -32,6 +32,8 @@ const USAGE = `Usage: node bench/http/cost.mjs [options]
   --servers a,b      servers (default: all in peers/)
   --routes a,b       routes (default: ${ROUTES.map((r) => r.id).join(', ')})
   --out DIR          results folder (default bench/http/results)
+  --keep             keep each server's callgrind dumps (one per window) and print their
+                     folder, for callgrind_annotate
   --help`;
 
 function parseOptions(argv) {
@@ -45,6 +47,7 @@ function parseOptions(argv) {
       servers: { type: 'string' },
       routes: { type: 'string' },
       out: { type: 'string', default: `${HERE}results` },
+      keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -69,6 +72,7 @@ function parseOptions(argv) {
       ROUTES.map((r) => r.id),
     ).map((id) => ROUTES.find((r) => r.id === id)),
     out: values.out,
+    keep: values.keep,
   };
 }
 
@@ -135,7 +139,8 @@ async function measureServer(name, options, generator, results) {
   } finally {
     await stopServer(server.child);
     await waitPortFree(port);
-    rmSync(dir, { recursive: true, force: true });
+    if (options.keep) console.log(`  ${name} callgrind dumps kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
