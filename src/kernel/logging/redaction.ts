@@ -160,6 +160,8 @@ function jsonStringTracker(json: string): (index: number) => boolean {
  * card pattern (a lookbehind tried at every position), and almost no line has such a run.
  */
 export function hasDigitRun(text: string): boolean {
+  // Most values an access line checks (an ip, a short path) cannot hold 13 digits at all.
+  if (text.length < 13) return false;
   let run = 0;
   let separated = false;
   for (let i = 0; i < text.length; i++) {
