@@ -170,13 +170,16 @@ export class HttpKernel {
   #observe(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
     const instruments = this.#instruments;
+    const scope: ExecutionScope | undefined = this.#scoped
+      ? { request_id: ctx.requestId }
+      : undefined;
     const observe = () => {
       const states = new Array<unknown>(instruments.length);
       for (let i = 0; i < instruments.length; i++) {
         const instrument = instruments[i]!;
         if (instrument.begin === undefined) continue;
         try {
-          states[i] = instrument.begin(ctx);
+          states[i] = instrument.begin(ctx, scope);
         } catch (error) {
           this.#instrumentFailed(instrument, error);
         }
@@ -190,8 +193,8 @@ export class HttpKernel {
       res.on('close', this.#onClose);
       this.#dispatch(ctx, req, res);
     };
-    if (!this.#scoped) observe();
-    else executionContext.run({ request_id: ctx.requestId } satisfies ExecutionScope, observe);
+    if (scope === undefined) observe();
+    else executionContext.run(scope, observe);
   }
 
   #endObservation(ctx: HttpContext, res: ServerResponse, observed: Observation): void {

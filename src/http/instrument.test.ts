@@ -40,6 +40,39 @@ afterEach(async () => {
 });
 
 describe('request instruments', () => {
+  it('hand begin the request scope, the one executionContext.current() returns there', async () => {
+    const k = kernel();
+    const handed: unknown[] = [];
+    k.instrument({
+      name: 'scope-reader',
+      begin: (_ctx, scope) => {
+        handed.push(scope, executionContext.current());
+        return undefined;
+      },
+      end() {},
+    });
+    k.router.get('/x', () => ({ ok: true }));
+    await k.inject({ url: '/x', headers: { 'x-request-id': 'req-scope' } });
+    expect(handed[0]).toMatchObject({ request_id: 'req-scope' });
+    expect(handed[0]).toBe(handed[1]);
+
+    // No instrument asks for a scope: none is opened, and begin is told so.
+    const unscoped = kernel();
+    const told: unknown[] = [];
+    unscoped.instrument({
+      name: 'counter',
+      scope: false,
+      begin: (_ctx, scope) => {
+        told.push(scope, executionContext.current());
+        return undefined;
+      },
+      end() {},
+    });
+    unscoped.router.get('/x', () => ({ ok: true }));
+    await unscoped.inject('/x');
+    expect(told).toEqual([undefined, undefined]);
+  });
+
   it('see matched, failed and unmatched requests once each, with status, bytes and error', async () => {
     const k = kernel();
     const { seen, instrument } = recorder();

@@ -1,3 +1,4 @@
+import type { ExecutionScope } from '../kernel/index.js';
 import type { HttpContext } from './context.js';
 
 /** How a request ended, as instruments see it once the response is done. */
@@ -38,6 +39,11 @@ export interface RequestInstrument<State = unknown> {
    * on Node 20 a scope costs about a microsecond per promise the request creates.
    */
   readonly scope?: boolean;
-  begin?(ctx: HttpContext): State;
+  /**
+   * Called before routing, inside the request's execution scope. `scope` is that scope (the
+   * object `executionContext.current()` returns there), handed over so that `begin` need not
+   * look it up; undefined when no instrument asked for one.
+   */
+  begin?(ctx: HttpContext, scope: ExecutionScope | undefined): State;
   end(ctx: HttpContext, state: State, outcome: RequestOutcome): void;
 }

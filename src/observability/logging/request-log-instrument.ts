@@ -1,7 +1,6 @@
 import type { HttpContext, RequestInstrument, RequestOutcome } from '../../http/index.js';
 import {
   type ExecutionScope,
-  executionContext,
   isoTimeCached,
   jsonString,
   type Logger,
@@ -95,10 +94,10 @@ export function requestLogInstrument(
 
   return {
     name: 'logging.requests',
-    begin(ctx) {
+    begin(ctx, scope) {
       if (skipped(ctx.path)) return SKIP;
       // The scope object itself: a user set later (after authentication) is on it at `end`.
-      return executionContext.current();
+      return scope;
     },
     end(ctx, state, outcome: RequestOutcome) {
       if (state === SKIP) return;

@@ -122,8 +122,7 @@ export function requestTracingInstrument(
 ): RequestInstrument<Span | undefined> {
   return {
     name: 'tracing',
-    begin(ctx) {
-      const scope = executionContext.current();
+    begin(ctx, scope) {
       const parent = incoming(ctx, options.propagator);
       const span = startRequestSpan(ctx, options, parent);
       if (scope !== undefined) activateSpanInScope(scope, parent, span);
