@@ -196,7 +196,7 @@ export function pumpBody(
     let decoderFailed = false;
     const chain: Array<Transform | Writable> = [wire];
     if (decoder) {
-      decoder.once('error', () => {
+      decoder.on('error', () => {
         decoderFailed = true;
       });
       chain.push(decoder, new ByteMeter(limit, tooLarge));

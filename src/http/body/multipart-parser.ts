@@ -94,7 +94,8 @@ export async function parseMultipart(
     if (source.destroyed) return;
     // 'wx': a fresh name, never an existing file; 0600: uploads are nobody else's business.
     const out = createWriteStream(file.path, { flags: 'wx', mode: 0o600 });
-    out.once('error', (error) => {
+    // `on`, not `once`, here and below: see collectPlain in body-stream.ts.
+    out.on('error', (error) => {
       writeError = error;
     });
     try {
@@ -108,7 +109,7 @@ export async function parseMultipart(
       }
     } finally {
       // The file must be closed before it can be removed reliably.
-      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
+      if (!out.closed) await new Promise<void>((resolve) => out.on('close', () => resolve()));
     }
   };
 
@@ -132,7 +133,7 @@ export async function parseMultipart(
     // The part can fail (truncated form) before `store` pipes it, while the upload
     // directory is still being created; the parse reports that failure, not the part.
     source.on('error', () => {});
-    source.once('limit', () => fail(new E_FILE_TOO_LARGE(file.field, limits.fileSize)));
+    source.on('limit', () => fail(new E_FILE_TOO_LARGE(file.field, limits.fileSize)));
     writes.push(store(source, file));
   });
   parser.on('filesLimit', () => fail(new E_TOO_MANY_FILES(limits.files)));
