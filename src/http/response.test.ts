@@ -123,6 +123,28 @@ beforeAll(async () => {
     }
     return { code: null };
   });
+  r.get('/header-bad-name', (ctx: HttpContext) => {
+    const codes: unknown[] = [];
+    for (const name of ['x bad', 'x bad', 'X-Good']) {
+      try {
+        ctx.setHeader(name, 'v');
+        codes.push(null);
+      } catch (error) {
+        codes.push((error as NodeJS.ErrnoException).code);
+      }
+    }
+    return { codes };
+  });
+  r.get('/header-many-names', (ctx: HttpContext) => {
+    // More distinct names than the checked-name cache keeps: the rest are checked each time.
+    for (let i = 0; i < 600; i++) ctx.setHeader(`X-Many-${i}`, String(i));
+    try {
+      ctx.setHeader('x many', 'v');
+    } catch (error) {
+      return { code: (error as NodeJS.ErrnoException).code };
+    }
+    return { code: null };
+  });
   r.get('/headers-then-throw', (ctx: HttpContext) => {
     ctx.setHeader('x-frame-options', 'DENY');
     throw new Error('boom');
@@ -284,6 +306,29 @@ describe('buffered headers', () => {
     const res = await app.inject('/header-injection');
     expect(res.json()).toEqual({ code: 'ERR_INVALID_CHAR' });
     expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('checks a name every time until it passed, and every value even under a checked name', async () => {
+    for (let round = 0; round < 2; round++) {
+      const bad = await app.inject('/header-bad-name');
+      expect(bad.json()).toEqual({
+        codes: ['ERR_INVALID_HTTP_TOKEN', 'ERR_INVALID_HTTP_TOKEN', null],
+      });
+      expect(bad.headers['x-good']).toBe('v');
+      // `x-bad` passed its name check on the first round: its CR/LF value is still refused.
+      const injected = await app.inject('/header-injection');
+      expect(injected.json()).toEqual({ code: 'ERR_INVALID_CHAR' });
+      expect(injected.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
+  it('still sets and checks names once more distinct names were set than it caches', async () => {
+    for (let round = 0; round < 2; round++) {
+      const res = await app.inject('/header-many-names');
+      expect(res.json()).toEqual({ code: 'ERR_INVALID_HTTP_TOKEN' });
+      expect(res.headers['x-many-0']).toBe('0');
+      expect(res.headers['x-many-599']).toBe('599');
+    }
   });
 
   it('keeps headers set before an error on the problem response', async () => {

@@ -31,6 +31,27 @@ const TEXT = 'text/plain; charset=utf-8';
 const HTML = 'text/html; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/**
+ * Header names `setHeader` has already checked, each with its lower-cased form. Names are
+ * nearly always constants (security headers, CORS, a request id), so after the first
+ * request a name costs one lookup instead of a token check and a lower-casing. Bounded: a
+ * name made per request (rare) is checked every time once the map is full. Values are not
+ * cached: they may carry user data, and they are checked on every call.
+ */
+const checkedNames = new Map<string, string>();
+const CHECKED_NAMES_MAX = 512;
+
+/** `name` lower-cased, once `validateHeaderName` accepted it (it throws otherwise). */
+function checkedHeaderName(name: string): string {
+  let key = checkedNames.get(name);
+  if (key === undefined) {
+    validateHeaderName(name);
+    key = name.toLowerCase();
+    if (checkedNames.size < CHECKED_NAMES_MAX) checkedNames.set(name, key);
+  }
+  return key;
+}
+
 /** Sign `name=value` so a cookie cannot be forged or swapped to another name. */
 export function signCookieValue(name: string, value: string, secret: Buffer): string {
   const mac = createHmac('sha256', secret).update(`${name}=${value}`).digest('base64url');
@@ -120,9 +141,9 @@ export class ResponseBuilder {
       this.#res.setHeader(name, value);
       return this;
     }
-    validateHeaderName(name);
+    const key = checkedHeaderName(name);
     validateHeaderValue(name, value as string);
-    this.#buffer(name.toLowerCase(), value);
+    this.#buffer(key, value);
     return this;
   }
 
