@@ -283,9 +283,14 @@ export class HttpKernel {
 
   #finish(ctx: HttpContext): void {
     if (!ctx.sent) ctx.noContent();
+    this.#disposeOnClose(ctx, ctx.res);
+  }
+
+  /** Release the request's resources (its container scope, uploads) once its response closes. */
+  #disposeOnClose(ctx: HttpContext, res: ServerResponse): void {
     // `on`: a response closes once, and `once` would cost a wrapper per request (see
     // collectPlain in body-stream.ts for why the request path registers no `once`).
-    if (ctx.hasResources) ctx.res.on('close', () => void ctx.dispose());
+    if (ctx.hasResources) res.on('close', () => void ctx.dispose());
   }
 
   // Node calls 'close' listeners with the response as `this`; one function per kernel.
@@ -343,7 +348,7 @@ export class HttpKernel {
       releaseEmptyRequest(ctx.req);
       res.end(body);
     }
-    if (ctx.hasResources) res.on('close', () => void ctx.dispose());
+    this.#disposeOnClose(ctx, res);
   }
 
   /**
