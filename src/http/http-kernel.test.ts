@@ -1,7 +1,10 @@
 import { once } from 'node:events';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { Container } from '../container/index.js';
 import { createNullLogger } from '../kernel/index.js';
 import { defineError } from '../support/index.js';
@@ -95,6 +98,63 @@ describe('HEAD', () => {
     expect(await head.text()).toBe('');
     expect(await get.json()).toEqual({ rows: [1, 2, 3] });
     expect(runs).toBe(2);
+  });
+});
+
+describe('memory', () => {
+  it('lets an idle keep-alive connection drop the context of the request it carried', async () => {
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    const app = await createHttpApp();
+    listening.push(app);
+    const contexts: Array<WeakRef<HttpContext>> = [];
+    const terminated: string[] = [];
+    app.router
+      .post('/orders', (ctx: HttpContext) => {
+        contexts.push(new WeakRef(ctx));
+        return { ok: true, order: ctx.validated.body };
+      })
+      .middleware([
+        {
+          handle: (_ctx, next) => next(),
+          terminate: (ctx) => void terminated.push(ctx.requestId),
+        } satisfies TerminatingMiddleware,
+      ])
+      .validate({ body: z.object({ sku: z.string() }) });
+    const { port } = await app.listen({ port: 0 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    const post = () =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            port,
+            host: '127.0.0.1',
+            path: '/orders',
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json' },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ sku: 'CHAIR-01', padding: 'x'.repeat(64 * 1024) }));
+      });
+    try {
+      expect(await Promise.all([post(), post(), post(), post()])).toEqual([200, 200, 200, 200]);
+      expect(Object.values(agent.freeSockets).flat().length).toBeGreaterThan(0);
+      await expect.poll(() => terminated.length).toBe(4);
+      await expect
+        .poll(() => {
+          collectGarbage();
+          return contexts.filter((ref) => ref.deref() !== undefined).length;
+        })
+        .toBe(0);
+    } finally {
+      agent.destroy();
+    }
   });
 });
 

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { KeelError } from '../../support/index.js';
@@ -228,6 +230,31 @@ describe('HttpServer connections', () => {
     release();
     expect((await response).body).toBe('done');
     await expect.poll(() => server.inFlight()).toBe(0);
+  });
+
+  it('lets an idle keep-alive connection drop the request it has finished', async () => {
+    // A finished request (its body, its listeners, what they close over) must not live as
+    // long as the idle connection that carried it.
+    setFlagsFromString('--expose-gc');
+    const collectGarbage = runInNewContext('gc') as () => void;
+    let request: WeakRef<IncomingMessage> | undefined;
+    const { server, port } = await start((req, res) => {
+      request = new WeakRef(req);
+      req.on('data', () => {});
+      req.on('end', () => res.end('stored'));
+    });
+    const connection = await RawConnection.open(port);
+    connections.push(connection);
+    connection.write('POST / HTTP/1.1\r\nHost: keel.test\r\nContent-Length: 5\r\n\r\nhello');
+    await expect.poll(() => connection.received).toMatch(/stored$/);
+    expect(server.connections()).toBe(1);
+    await expect
+      .poll(() => {
+        collectGarbage();
+        return request?.deref();
+      })
+      .toBeUndefined();
+    expect(server.inFlight()).toBe(0);
   });
 
   it('closes the connection after a response whose body the body layer gave up on', async () => {

@@ -211,9 +211,10 @@ export class HttpServer {
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket as TrackedSocket;
-    // In-flight tracking without a listener or a set per request: the connection keeps
-    // its newest response, which close() and inFlight() look at.
+    // In-flight tracking without a set per request: the connection keeps its newest
+    // response, which close() and inFlight() look at, until that response finishes.
     socket[kLatestResponse] = res;
+    res.on('finish', releaseLatest);
     // Node announces `Connection: close` on the last allowed request but keeps the socket
     // open for a client that ignores it; making the response the last closes it for real.
     const max = this.#options.maxRequestsPerSocket;
@@ -318,6 +319,20 @@ function toListenAddress(info: AddressInfo): ListenAddress {
 }
 
 type TrackedSocket = Duplex & { [kLatestResponse]?: ServerResponse };
+
+/**
+ * A finished response leaves its connection's slot, so an idle keep-alive connection does
+ * not hold the request it carried (its body, its listeners and what they close over, up to
+ * the whole request context) until the next request or the socket's close. Kept while the
+ * request's body is still arriving: the body layer looks the response up to close the
+ * connection when it gives up on that body.
+ */
+function releaseLatest(this: ServerResponse): void {
+  const req = this.req;
+  if (!req.complete) return;
+  const socket = req.socket as TrackedSocket;
+  if (socket[kLatestResponse] === this) socket[kLatestResponse] = undefined;
+}
 
 /** The connection's newest response when it has not finished, else undefined. */
 function inFlightOn(socket: TrackedSocket): ServerResponse | undefined {
