@@ -32,6 +32,10 @@ const USAGE = `Usage: node bench/http/cost.mjs [options]
   --servers a,b      servers (default: all in peers/)
   --routes a,b       routes (default: ${ROUTES.map((r) => r.id).join(', ')})
   --out DIR          results folder (default bench/http/results)
+  --sim              also simulate caches and branch prediction (callgrind --cache-sim and
+                     --branch-sim): main-thread misses and mispredictions per request. The
+                     caches are set, not detected (a VM reports odd sizes): I1 and D1
+                     32 KiB 8-way, the last level 1 MiB 8-way (a Zen core's L2), 64-byte lines
   --keep             keep each server's callgrind dumps (one per window) and print their
                      folder, for callgrind_annotate
   --help`;
@@ -48,6 +52,7 @@ function parseOptions(argv) {
       routes: { type: 'string' },
       out: { type: 'string', default: `${HERE}results` },
       keep: { type: 'boolean', default: false },
+      sim: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -73,6 +78,7 @@ function parseOptions(argv) {
     ).map((id) => ROUTES.find((r) => r.id === id)),
     out: values.out,
     keep: values.keep,
+    sim: values.sim,
   };
 }
 
@@ -88,10 +94,32 @@ function callgrind(pid, command) {
   execFileSync('callgrind_control', [command, String(pid)], { stdio: 'ignore' });
 }
 
+/** Cache and branch simulation for `--sim`: set sizes, since a VM's CPUID can claim anything. */
+const SIM_FLAGS = [
+  '--cache-sim=yes',
+  '--branch-sim=yes',
+  '--I1=32768,8,64',
+  '--D1=32768,8,64',
+  '--LL=1048576,8,64',
+];
+
+/**
+ * The simulated events `--sim` reports, each the sum of callgrind's events of that kind:
+ * instruction-cache misses, data-cache misses (reads and writes), last-level misses
+ * (instruction and data) and mispredicted branches (conditional and indirect).
+ */
+const SIM_EVENTS = {
+  i1: ['I1mr'],
+  d1: ['D1mr', 'D1mw'],
+  ll: ['ILmr', 'DLmr', 'DLmw'],
+  branch: ['Bcm', 'Bim'],
+};
+
 /**
  * The newest callgrind dump in `dir`, one file per thread (`callgrind.out.<dump>-<thread>`,
  * from `--separate-threads=yes`): `{ all, main }` instructions, every thread's and the main
- * thread's (thread 01, where the event loop and the JavaScript run). The other threads are
+ * thread's (thread 01, where the event loop and the JavaScript run), and `sim`, the main
+ * thread's simulated events (see SIM_EVENTS) when the dump has them. The other threads are
  * V8's GC helpers and compilers: their work is real, but it comes in bursts that can land in
  * one window and not the next, so the main thread's count is the steadier comparison.
  */
@@ -105,14 +133,27 @@ function lastDumpInstructions(dir) {
   const dump = Math.max(...files.map((f) => f.dump));
   let all = 0;
   let main = 0;
+  let sim;
   for (const { file, thread } of files.filter((f) => f.dump === dump)) {
     const text = readFileSync(`${dir}/${file}`, 'utf8');
-    const summary = /^summary:\s+(\d+)/m.exec(text);
-    if (!summary) throw new Error(`callgrind dump ${file} has no summary line`);
-    all += Number(summary[1]);
-    if (thread === 1) main = Number(summary[1]);
+    const summary = /^summary:\s+([\d ]+)$/m.exec(text);
+    const events = /^events:\s+(.+)$/m.exec(text);
+    if (!summary || !events) throw new Error(`callgrind dump ${file} has no summary line`);
+    const counts = summary[1].trim().split(/\s+/).map(Number);
+    const names = events[1].trim().split(/\s+/);
+    all += counts[0];
+    if (thread !== 1) continue;
+    main = counts[0];
+    if (!names.includes('Bcm')) continue;
+    const count = (name) => counts[names.indexOf(name)] ?? 0;
+    sim = Object.fromEntries(
+      Object.entries(SIM_EVENTS).map(([kind, parts]) => [
+        kind,
+        parts.reduce((sum, name) => sum + count(name), 0),
+      ]),
+    );
   }
-  return { all, main };
+  return { all, main, sim };
 }
 
 async function measureServer(name, options, generator, results) {
@@ -128,6 +169,7 @@ async function measureServer(name, options, generator, results) {
       '--dump-instr=no',
       '--separate-threads=yes',
       '--compress-strings=no',
+      ...(options.sim ? SIM_FLAGS : []),
     ],
   });
   try {
@@ -139,6 +181,7 @@ async function measureServer(name, options, generator, results) {
       await runLoad(generator, route, { ...load, amount: options.warmup });
       const perRequest = [];
       const mainPerRequest = [];
+      const simPerRequest = [];
       for (let i = 0; i < options.samples; i++) {
         callgrind(server.child.pid, '-z');
         const result = await runLoad(generator, route, { ...load, amount: options.requests });
@@ -148,6 +191,13 @@ async function measureServer(name, options, generator, results) {
         const counted = lastDumpInstructions(dir);
         perRequest.push(counted.all / result.requests);
         mainPerRequest.push(counted.main / result.requests);
+        if (counted.sim) {
+          simPerRequest.push(
+            Object.fromEntries(
+              Object.entries(counted.sim).map(([kind, n]) => [kind, n / result.requests]),
+            ),
+          );
+        }
       }
       results[name] ??= {};
       results[name][route.id] = {
@@ -155,12 +205,29 @@ async function measureServer(name, options, generator, results) {
         median: median(perRequest),
         mainSamples: mainPerRequest,
         mainMedian: median(mainPerRequest),
+        ...(simPerRequest.length > 0
+          ? {
+              sim: Object.fromEntries(
+                Object.keys(SIM_EVENTS).map((kind) => [
+                  kind,
+                  median(simPerRequest.map((window) => window[kind])),
+                ]),
+              ),
+            }
+          : {}),
       };
       const kilo = (list) => list.map((n) => Math.round(n / 1000)).join(', ');
       console.log(
         `  ${name.padEnd(10)} ${route.id.padEnd(7)} ${Math.round(median(perRequest)).toLocaleString('en-US').padStart(9)} instructions/request` +
           `  (${kilo(perRequest)} k); main thread ${Math.round(median(mainPerRequest)).toLocaleString('en-US')} (${kilo(mainPerRequest)} k)`,
       );
+      const sim = results[name][route.id].sim;
+      if (sim) {
+        const round = (kind) => Math.round(sim[kind]).toLocaleString('en-US');
+        console.log(
+          `  ${''.padEnd(18)} main thread misses/request: I1 ${round('i1')}, D1 ${round('d1')}, LL ${round('ll')}; mispredicted branches ${round('branch')}`,
+        );
+      }
     }
   } finally {
     await stopServer(server.child);
@@ -207,8 +274,33 @@ function toMarkdown({ meta, results, options }) {
       );
     }
     lines.push('');
+    if (rows.some((row) => row.sim)) lines.push(...simTable(rows, results.keel?.[route.id]?.sim));
   }
   return lines.join('\n');
+}
+
+/** The `--sim` table: the main thread's simulated misses per request, each ÷ Keel's. */
+function simTable(rows, keel) {
+  const cell = (row, kind) => {
+    const value = row.sim[kind];
+    const ratio = keel?.[kind] ? ` (${(value / keel[kind]).toFixed(2)})` : '';
+    return `${Math.round(value).toLocaleString('en-US')}${ratio}`;
+  };
+  const lines = [
+    'Simulated on the main thread, per request (median of the windows; ÷ Keel in brackets): ' +
+      "I1 and D1 misses (32 KiB, 8-way), last-level misses (1 MiB, 8-way: a Zen core's L2), " +
+      'mispredicted branches (conditional and indirect).',
+    '',
+    '| server | I1 misses | D1 misses | LL misses | branch mispredictions |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const row of rows.filter((r) => r.sim)) {
+    lines.push(
+      `| ${row.s === 'keel' ? '**keel**' : row.s} | ${cell(row, 'i1')} | ${cell(row, 'd1')} | ${cell(row, 'll')} | ${cell(row, 'branch')} |`,
+    );
+  }
+  lines.push('');
+  return lines;
 }
 
 async function main() {

@@ -1,5 +1,5 @@
-// Starting and stopping one peer server: a fresh process per round, pinned to its core, that
-// must say `ready` in time and must be gone (port released) before the next one starts.
+// Starting and stopping one peer server: a process pinned to its core that must say `ready`
+// in time, and must be gone (port released) once stopped.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
