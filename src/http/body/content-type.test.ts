@@ -49,6 +49,40 @@ describe('parseContentType', () => {
       expect(parseContentType(header), header).toBeUndefined();
     }
   });
+
+  it('answers a repeated header from its cache, twice malformed or well-formed alike', () => {
+    const first = parseContentType('application/json; charset=utf-8');
+    expect(parseContentType('application/json; charset=utf-8')).toBe(first);
+    expect(parseContentType('application/json garbage')).toBeUndefined();
+    expect(parseContentType('application/json garbage')).toBeUndefined();
+  });
+
+  it('hands out frozen results, so one request cannot change what the next one reads', () => {
+    const parsed = parseContentType('text/plain; charset=latin1')!;
+    expect(Object.isFrozen(parsed)).toBe(true);
+    expect(Object.isFrozen(parsed.params)).toBe(true);
+    expect(() => {
+      (parsed.params as Record<string, string>).charset = 'utf-8';
+    }).toThrow(TypeError);
+    expect(parseContentType('text/plain; charset=latin1')?.params.charset).toBe('latin1');
+  });
+
+  it('parses each multipart header anew: its boundary makes it unique', () => {
+    const header = 'multipart/form-data; boundary=abc';
+    const first = parseContentType(header);
+    expect(parseContentType(header)).not.toBe(first);
+    expect(parseContentType(header)).toEqual(first);
+  });
+
+  it('stays correct past its bound, with endless distinct values', () => {
+    for (let i = 0; i < 1000; i++) {
+      expect(parseContentType(`application/x-${i}; v=${i}`)).toEqual({
+        type: `application/x-${i}`,
+        params: { v: String(i) },
+      });
+    }
+    expect(parseContentType('application/json')?.type).toBe('application/json');
+  });
 });
 
 describe('bodyKindOf', () => {

@@ -33,8 +33,18 @@ function skipSpace(text: string, start: number): number {
 }
 
 /**
+ * Parsed headers by their text (null: malformed), so an API that sees the same few
+ * `Content-Type` values all day parses each once. Bounded: when full it starts over, so
+ * a client sending endless distinct values costs a parse each, never memory. Multipart
+ * types are left out: their boundary makes each request's header unique.
+ */
+const parsedTypes = new Map<string, ContentType | null>();
+const PARSED_TYPES_MAX = 256;
+
+/**
  * Parse a `Content-Type` header per RFC 9110 §8.3. Returns undefined when the header is
- * not a well-formed media type, so a caller can refuse it rather than guess.
+ * not a well-formed media type, so a caller can refuse it rather than guess. The result is
+ * frozen: one object may answer many requests.
  *
  * @example
  * ```ts
@@ -43,6 +53,17 @@ function skipSpace(text: string, start: number): number {
  * ```
  */
 export function parseContentType(header: string): ContentType | undefined {
+  const known = parsedTypes.get(header);
+  if (known !== undefined) return known ?? undefined;
+  const parsed = parse(header);
+  if (parsed === undefined || !parsed.type.startsWith('multipart/')) {
+    if (parsedTypes.size >= PARSED_TYPES_MAX) parsedTypes.clear();
+    parsedTypes.set(header, parsed ?? null);
+  }
+  return parsed;
+}
+
+function parse(header: string): ContentType | undefined {
   let i = skipSpace(header, 0);
   const typeEnd = tokenEnd(header, i);
   if (typeEnd === i || header.charCodeAt(typeEnd) !== 47 /* / */) return undefined;
@@ -84,7 +105,7 @@ export function parseContentType(header: string): ContentType | undefined {
     if (!(name in params)) params[name] = value;
     i = skipSpace(header, i);
   }
-  return { type, params };
+  return Object.freeze({ type, params: Object.freeze(params) });
 }
 
 /** The body kind a media type is parsed as, or undefined when Keel has no parser for it. */
