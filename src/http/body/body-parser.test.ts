@@ -294,6 +294,23 @@ describe('parseBody: slow and vanishing clients', () => {
     expect(body.details).toEqual({ timeoutMs: 100, received: 11 });
   });
 
+  it('times out stalled bodies on the shared sweeper (deadlines of 2 s and more)', async () => {
+    // Deadlines from 2 s up share one sweeper ticking every second; finished bodies leave
+    // it while stalled ones wait, in any order.
+    const { port } = await serve({ timeoutMs: 2_000 });
+    const stalled = (n: number) =>
+      rawRequest(port, [
+        `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"n":${n},`,
+      ]);
+    const complete = (n: number) =>
+      rawRequest(port, [
+        `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 7\r\nConnection: close\r\n\r\n{"n":${n}}`,
+      ]);
+    const responses = await Promise.all([stalled(1), complete(2), stalled(3), complete(4)]);
+    expect(responses.map((r) => r.status)).toEqual([408, 200, 408, 200]);
+    expect(JSON.parse(responses[0]!.body).details).toEqual({ timeoutMs: 2_000, received: 7 });
+  });
+
   it('times out a chunked body that never ends', async () => {
     const { port } = await serve({ timeoutMs: 100 });
     const response = await rawRequest(port, [

@@ -413,7 +413,18 @@ function collectPlain<T>(
  * object on Node's timer lists. A long deadline fires up to a second late.
  */
 const SHARED_DEADLINE_MIN_MS = 2_000;
-const deadlines = new Set<{ at: number; fire: () => void }>();
+
+interface Deadline {
+  at: number;
+  fire: () => void;
+  /** Where the deadline sits in `deadlines`; -1 once it fired or was stopped. */
+  index: number;
+}
+
+// An array with swap-removal rather than a Set: a Set under steady churn rebuilds its hash
+// table every few dozen requests, and each table lives long enough to be promoted, so the
+// old generation filled with dead tables and needed a full collection every few seconds.
+const deadlines: Deadline[] = [];
 let sweeper: NodeJS.Timeout | undefined;
 
 function watchDeadline(ms: number, fire: () => void): () => void {
@@ -422,26 +433,36 @@ function watchDeadline(ms: number, fire: () => void): () => void {
     timer.unref();
     return () => clearTimeout(timer);
   }
-  const entry = { at: Date.now() + ms, fire };
-  deadlines.add(entry);
+  const entry: Deadline = { at: Date.now() + ms, fire, index: deadlines.length };
+  deadlines.push(entry);
   if (!sweeper) {
     sweeper = setInterval(sweep, 1_000);
     sweeper.unref();
   }
-  return () => {
-    deadlines.delete(entry);
-  };
+  return () => removeDeadline(entry);
+}
+
+function removeDeadline(entry: Deadline): void {
+  const index = entry.index;
+  if (index < 0) return;
+  entry.index = -1;
+  const last = deadlines.pop()!;
+  if (last === entry) return;
+  deadlines[index] = last;
+  last.index = index;
 }
 
 function sweep(): void {
   const now = Date.now();
-  for (const entry of deadlines) {
-    if (entry.at <= now) {
-      deadlines.delete(entry);
-      entry.fire();
-    }
+  // Backwards: a removal moves the last deadline into the freed slot, which is either
+  // already checked or still ahead. A deadline that fires may stop or start others.
+  for (let i = deadlines.length - 1; i >= 0; i--) {
+    const entry = deadlines[i];
+    if (entry === undefined || entry.at > now) continue;
+    removeDeadline(entry);
+    entry.fire();
   }
-  if (deadlines.size === 0 && sweeper) {
+  if (deadlines.length === 0 && sweeper) {
     clearInterval(sweeper);
     sweeper = undefined;
   }
