@@ -409,7 +409,7 @@ function collectPlain<T>(
 
 /**
  * Body deadlines. Short ones get their own timer; long ones (the 30 s default) share one
- * sweeper ticking every second, so a request body costs a Set insert instead of a timer
+ * sweeper ticking every second, so a request body costs an array slot instead of a timer
  * object on Node's timer lists. A long deadline fires up to a second late.
  */
 const SHARED_DEADLINE_MIN_MS = 2_000;
