@@ -1,8 +1,6 @@
 import { once } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { Container } from '../container/index.js';
@@ -13,6 +11,7 @@ import { type ErrorEvent, ErrorReporterRegistry } from './errors/index.js';
 import { toWebRequest } from './fetch-adapter.js';
 import { createHttpApp, type HttpApp } from './http-app.js';
 import { HttpKernel } from './http-kernel.js';
+import { collectGarbage } from './server/__fixtures__/collect-garbage.js';
 import type { TerminatingMiddleware } from './types.js';
 
 const E_ORDER_LOCKED = defineError('E_ORDER_LOCKED', (id: string) => `Order ${id} is locked`, {
@@ -103,8 +102,6 @@ describe('HEAD', () => {
 
 describe('memory', () => {
   it('lets an idle keep-alive connection drop the context of the request it carried', async () => {
-    setFlagsFromString('--expose-gc');
-    const collectGarbage = runInNewContext('gc') as () => void;
     const app = await createHttpApp();
     listening.push(app);
     const contexts: Array<WeakRef<HttpContext>> = [];

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { KeelError } from '../../support/index.js';
 import { readBody } from '../body/index.js';
+import { collectGarbage } from './__fixtures__/collect-garbage.js';
 import { get } from './__fixtures__/http-get.js';
 import { RawConnection, sendRaw } from './__fixtures__/raw-client.js';
 import { HttpServer, type ListenAddress, type RequestListener } from './http-server.js';
@@ -235,8 +234,6 @@ describe('HttpServer connections', () => {
   it('lets an idle keep-alive connection drop the request it has finished', async () => {
     // A finished request (its body, its listeners, what they close over) must not live as
     // long as the idle connection that carried it.
-    setFlagsFromString('--expose-gc');
-    const collectGarbage = runInNewContext('gc') as () => void;
     let request: WeakRef<IncomingMessage> | undefined;
     const { server, port } = await start((req, res) => {
       request = new WeakRef(req);
