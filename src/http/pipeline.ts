@@ -190,9 +190,9 @@ function compileHandler(record: RouteRecord): (ctx: HttpContext) => void | Promi
     ctx.validated = validated as HttpContext['validated'];
     return respond(ctx);
   };
-  return needsBody
-    ? (ctx) => ctx.bodyReader.read((body) => check(ctx, body))
-    : (ctx) => check(ctx, undefined);
+  // One function per route, handed the context by the reader: no closure per request.
+  const checkBody = (body: unknown, ctx: HttpContext): void | Promise<void> => check(ctx, body);
+  return needsBody ? (ctx) => ctx.bodyReader.read(checkBody, ctx) : (ctx) => check(ctx, undefined);
 }
 
 function writeUnlessSent(ctx: HttpContext, value: unknown): void | Promise<void> {

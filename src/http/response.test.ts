@@ -123,6 +123,20 @@ beforeAll(async () => {
     }
     return { code: null };
   });
+  r.get('/header-value-after-good', (ctx: HttpContext) => {
+    // One name, a good value remembered, then values that must still be checked.
+    const long = 'v'.repeat(300);
+    const codes: unknown[] = [];
+    for (const value of ['ok', 'ok', 'bad\r\nx: 1', long, long, `${long}\n`, 'ok', 'bad\0']) {
+      try {
+        ctx.setHeader('x-remembered', value);
+        codes.push(null);
+      } catch (error) {
+        codes.push((error as NodeJS.ErrnoException).code);
+      }
+    }
+    return { codes };
+  });
   r.get('/header-bad-name', (ctx: HttpContext) => {
     const codes: unknown[] = [];
     for (const name of ['x bad', 'x bad', 'X-Good']) {
@@ -297,7 +311,7 @@ describe('buffered headers', () => {
 
   it('answers getHeader/hasHeader/removeHeader case-insensitively before sending', async () => {
     const res = await app.inject('/header-queries');
-    expect(res.json()).toEqual({ mixed: 'v', has: true, gone: false, num: 5, missing: null });
+    expect(res.json()).toEqual({ mixed: 'v', has: true, gone: false, num: '5', missing: null });
     expect(res.headers['x-mixed-case']).toBe('v');
     expect(res.headers['x-gone']).toBeUndefined();
   });
@@ -319,6 +333,26 @@ describe('buffered headers', () => {
       const injected = await app.inject('/header-injection');
       expect(injected.json()).toEqual({ code: 'ERR_INVALID_CHAR' });
       expect(injected.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
+  it('checks each new value of a header even after an earlier value passed', async () => {
+    for (let round = 0; round < 2; round++) {
+      const res = await app.inject('/header-value-after-good');
+      expect(res.json()).toEqual({
+        codes: [
+          null,
+          null,
+          'ERR_INVALID_CHAR',
+          null,
+          null,
+          'ERR_INVALID_CHAR',
+          null,
+          'ERR_INVALID_CHAR',
+        ],
+      });
+      // The last good value is the one sent.
+      expect(res.headers['x-remembered']).toBe('ok');
     }
   });
 

@@ -32,24 +32,38 @@ const HTML = 'text/html; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * Header names `setHeader` has already checked, each with its lower-cased form. Names are
- * nearly always constants (security headers, CORS, a request id), so after the first
- * request a name costs one lookup instead of a token check and a lower-casing. Bounded: a
- * name made per request (rare) is checked every time once the map is full. Values are not
- * cached: they may carry user data, and they are checked on every call.
+ * Header names `setHeader` has already checked, each with its lower-cased form and the
+ * last string value that passed the value check. Names are nearly always constants
+ * (security headers, CORS, a request id), and so are most values: after the first request
+ * a constant header costs one lookup and one comparison instead of a token check, a
+ * lower-casing and a scan of the value (which Node repeats when it writes the head).
+ * Bounded: a name made per request (rare) is checked every time once the map is full.
+ * A value is remembered only when short, so the map never holds a large string alive.
  */
-const checkedNames = new Map<string, string>();
+interface CheckedName {
+  readonly key: string;
+  value: string | undefined;
+}
+const checkedNames = new Map<string, CheckedName>();
 const CHECKED_NAMES_MAX = 512;
+const REMEMBERED_VALUE_MAX = 256;
 
-/** `name` lower-cased, once `validateHeaderName` accepted it (it throws otherwise). */
-function checkedHeaderName(name: string): string {
-  let key = checkedNames.get(name);
-  if (key === undefined) {
+/** `name`'s entry, once `validateHeaderName` accepted it (it throws otherwise). */
+function checkedHeaderName(name: string): CheckedName {
+  let checked = checkedNames.get(name);
+  if (checked === undefined) {
     validateHeaderName(name);
-    key = name.toLowerCase();
-    if (checkedNames.size < CHECKED_NAMES_MAX) checkedNames.set(name, key);
+    checked = { key: name.toLowerCase(), value: undefined };
+    if (checkedNames.size < CHECKED_NAMES_MAX) checkedNames.set(name, checked);
   }
-  return key;
+  return checked;
+}
+
+/** Throws as Node does for a value with a control character (CR, LF, NUL) or none at all. */
+function checkHeaderValue(name: string, value: OutgoingHttpHeader, checked: CheckedName): void {
+  if (value === checked.value) return;
+  validateHeaderValue(name, value as string);
+  if (typeof value === 'string' && value.length <= REMEMBERED_VALUE_MAX) checked.value = value;
 }
 
 /** Sign `name=value` so a cookie cannot be forged or swapped to another name. */
@@ -134,16 +148,20 @@ export class ResponseBuilder {
 
   /**
    * Set a response header. Names and values are checked at once (a CR/LF in a value
-   * throws here, not when the response is sent); a repeated name replaces the value.
+   * throws here, not when the response is sent); a repeated name replaces the value. A
+   * number is stored as its decimal text, which is what goes out.
    */
   setHeader(name: string, value: OutgoingHttpHeader): this {
     if (this.#direct || this.#res.headersSent) {
       this.#res.setHeader(name, value);
       return this;
     }
-    const key = checkedHeaderName(name);
-    validateHeaderValue(name, value as string);
-    this.#buffer(key, value);
+    const checked = checkedHeaderName(name);
+    // Numbers go out as their text anyway; kept as strings, every value Node checks is one
+    // (see #send), and getHeader answers the same before and after the head is written.
+    const text = typeof value === 'number' ? `${value}` : value;
+    checkHeaderValue(name, text, checked);
+    this.#buffer(checked.key, text);
     return this;
   }
 
@@ -277,7 +295,10 @@ export class ResponseBuilder {
           : typeof body === 'string'
             ? Buffer.byteLength(body)
             : body.byteLength;
-      this.#buffer('content-length', length);
+      // As a string: Node checks every head value with a regular expression, whose fast
+      // path takes strings only. One number among the values sends every check of the
+      // process down the slow path.
+      this.#buffer('content-length', `${length}`);
       this.bodyBytes = length;
     }
     const headers = this.#pending;
@@ -362,7 +383,7 @@ export class ResponseBuilder {
     // mime-types loads a large database: only file responses pay for it.
     const { default: mime } = await import('mime-types');
     res.setHeader('content-type', withCharset(mime.lookup(full) || 'application/octet-stream'));
-    res.setHeader('content-length', info.size);
+    res.setHeader('content-length', `${info.size}`);
     res.setHeader('last-modified', info.mtime.toUTCString());
     res.setHeader('cache-control', `public, max-age=${options.maxAge ?? 0}`);
     res.setHeader('x-content-type-options', 'nosniff');

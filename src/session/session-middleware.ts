@@ -120,14 +120,11 @@ function headForEnd(res: ServerResponse, chunk: unknown, encoding: unknown): voi
     if (typeof chunk === 'string')
       res.setHeader(
         'content-length',
-        Buffer.byteLength(
-          chunk,
-          typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
-        ),
+        `${Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')}`,
       );
-    else if (chunk instanceof Uint8Array) res.setHeader('content-length', chunk.byteLength);
+    else if (chunk instanceof Uint8Array) res.setHeader('content-length', `${chunk.byteLength}`);
     else if (chunk === undefined || chunk === null || typeof chunk === 'function')
-      res.setHeader('content-length', 0);
+      res.setHeader('content-length', '0');
   }
   res.writeHead(status);
 }

@@ -89,6 +89,17 @@ export interface ResolvedBodyOptions {
   readonly timeoutMs: number;
   readonly allowed: readonly BodyKind[];
   readonly formLimits: QueryLimits;
+  /** How to read a body of each kind, made once with the options rather than per body. */
+  readonly reads: Readonly<Record<BodyKind, BodyRead>>;
+}
+
+/** How to read one body: its byte limit, its deadline, and its kind (named in errors). */
+export interface BodyRead {
+  /** Most bytes, on the wire and after decompression (multipart: the whole body). */
+  readonly limit: number;
+  /** Deadline for the whole body in ms; 0 disables it. */
+  readonly timeoutMs: number;
+  readonly kind: BodyKind;
 }
 
 function checked(name: string, value: unknown, fallback: number): number {
@@ -120,32 +131,38 @@ function resolveUncached(options: BodyOptions): ResolvedBodyOptions {
   const files = checked('limits.multipart.files', mp.files, base.files);
   const fields = checked('limits.multipart.fields', mp.fields, base.fields);
   const fieldSize = checked('limits.multipart.fieldSize', mp.fieldSize, base.fieldSize);
-  return {
-    limits: {
-      json: checked('limits.json', input.json, defaultBodyLimits.json),
-      form: checked('limits.form', input.form, defaultBodyLimits.form),
-      text: checked('limits.text', input.text, defaultBodyLimits.text),
-      raw: checked('limits.raw', input.raw, defaultBodyLimits.raw),
-      multipart: {
-        fileSize,
-        files,
-        fields,
-        fieldSize,
-        totalSize: checked(
-          'limits.multipart.totalSize',
-          mp.totalSize,
-          files * fileSize + fields * fieldSize + MiB,
-        ),
-        tmpDir: mp.tmpDir ?? path.join(os.tmpdir(), 'keel-uploads'),
-      },
+  const limits = {
+    json: checked('limits.json', input.json, defaultBodyLimits.json),
+    form: checked('limits.form', input.form, defaultBodyLimits.form),
+    text: checked('limits.text', input.text, defaultBodyLimits.text),
+    raw: checked('limits.raw', input.raw, defaultBodyLimits.raw),
+    multipart: {
+      fileSize,
+      files,
+      fields,
+      fieldSize,
+      totalSize: checked(
+        'limits.multipart.totalSize',
+        mp.totalSize,
+        files * fileSize + fields * fieldSize + MiB,
+      ),
+      tmpDir: mp.tmpDir ?? path.join(os.tmpdir(), 'keel-uploads'),
     },
-    timeoutMs: checked('timeoutMs', options.timeoutMs, DEFAULT_BODY_TIMEOUT_MS),
+  };
+  const timeoutMs = checked('timeoutMs', options.timeoutMs, DEFAULT_BODY_TIMEOUT_MS);
+  const read = (kind: BodyKind, limit: number): BodyRead =>
+    Object.freeze({ limit, timeoutMs, kind });
+  return {
+    limits,
+    timeoutMs,
     allowed: options.allowed ?? ALL_BODY_KINDS,
     formLimits: options.formLimits ?? {},
+    reads: Object.freeze({
+      json: read('json', limits.json),
+      form: read('form', limits.form),
+      text: read('text', limits.text),
+      raw: read('raw', limits.raw),
+      multipart: read('multipart', limits.multipart.totalSize),
+    }),
   };
-}
-
-/** The byte limit for reading a body of `kind` (multipart: the whole body on the wire). */
-export function limitFor(options: ResolvedBodyOptions, kind: BodyKind): number {
-  return kind === 'multipart' ? options.limits.multipart.totalSize : options.limits[kind];
 }

@@ -1,11 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { finished } from 'node:stream/promises';
-import {
-  type BodyOptions,
-  limitFor,
-  type ResolvedBodyOptions,
-  resolveBodyOptions,
-} from './body-options.js';
+import { type BodyOptions, type ResolvedBodyOptions, resolveBodyOptions } from './body-options.js';
 import { abandonRequest, collectBody, contentLength, hasBody, pumpBody } from './body-stream.js';
 import {
   type BodyKind,
@@ -152,11 +147,7 @@ export function parseMultipartRequest(
   req: IncomingMessage,
   options: ResolvedBodyOptions,
 ): Promise<MultipartBody> {
-  const read = {
-    limit: limitFor(options, 'multipart'),
-    timeoutMs: options.timeoutMs,
-    kind: 'multipart',
-  };
+  const read = options.reads.multipart;
   return parseMultipartFrom(req.headers, options, (sink) => pumpBody(req, sink, read));
 }
 
@@ -168,12 +159,8 @@ export async function parseRequest(
   if (!hasBody(req)) return NO_BODY;
   const plan = planOrRefuse(req, options);
   if (plan.kind === 'multipart') return parseMultipartRequest(req, options);
-  const read = {
-    limit: limitFor(options, plan.kind),
-    timeoutMs: options.timeoutMs,
-    kind: plan.kind,
-  };
-  return decodeBody(plan, await collectBody(req, read), req.headers, options);
+  const bytes = await collectBody(req, options.reads[plan.kind]);
+  return decodeBody(plan, bytes, req.headers, options);
 }
 
 /**

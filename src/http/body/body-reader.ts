@@ -1,11 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { type ExecutionScope, executionContext } from '../../kernel/index.js';
-import {
-  type BodyOptions,
-  limitFor,
-  type ResolvedBodyOptions,
-  resolveBodyOptions,
-} from './body-options.js';
+import { type BodyOptions, type ResolvedBodyOptions, resolveBodyOptions } from './body-options.js';
 import {
   type BodyPlan,
   decodeBody,
@@ -32,11 +27,6 @@ import { cleanupUploads, type UploadedFile } from './uploaded-file.js';
  * const parsed = await body.parse();
  * ```
  */
-/** `fn` run in `scope` when there is one (the request's execution scope), else as it is. */
-function inScope<A, R>(scope: ExecutionScope | undefined, fn: (arg: A) => R): (arg: A) => R {
-  return scope === undefined ? fn : (arg) => executionContext.run(scope, () => fn(arg));
-}
-
 export class BodyReader {
   readonly #req: IncomingMessage;
   readonly #options: ResolvedBodyOptions;
@@ -50,6 +40,10 @@ export class BodyReader {
   #reading: Promise<unknown> | undefined;
   #buffer: Buffer | undefined;
   #decoded: ParsedBody | undefined;
+  #plan: BodyPlan | undefined;
+  #then: ((value: unknown, arg: unknown) => unknown) | undefined;
+  #thenArg: unknown;
+  #scope: ExecutionScope | undefined;
 
   /** Throws `E_INVALID_BODY_OPTIONS` at once for a bad limit, before any request is read. */
   constructor(req: IncomingMessage, options?: BodyOptions) {
@@ -78,9 +72,13 @@ export class BodyReader {
    * Read and decode the body, then call `then` with its value, all in one promise: the
    * request pipeline's path, where a body, its validation and a synchronous handler cost a
    * single promise. `then`'s throw or rejection rejects the result, not later `parse()`s.
+   * `arg` is handed to `then` as its second argument, so a caller can pass one shared
+   * function instead of a closure per request.
    */
-  read<T>(then: (value: unknown) => T | Promise<T>): Promise<T> {
-    if (this.#parsed || this.#bytes || this.#reading) return this.value().then(then);
+  read<T, A = undefined>(then: (value: unknown, arg: A) => T | Promise<T>, arg?: A): Promise<T> {
+    if (this.#parsed || this.#bytes || this.#reading) {
+      return this.value().then((value) => then(value, arg as A));
+    }
     const req = this.#req;
     let plan: BodyPlan | undefined;
     if (hasBody(req)) {
@@ -89,26 +87,38 @@ export class BodyReader {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (plan.kind === 'multipart') return this.value().then(then);
+      if (plan.kind === 'multipart') return this.value().then((value) => then(value, arg as A));
     }
     const kind = plan?.kind ?? 'raw';
-    const options = this.#options;
-    const reading = collectBody(
-      req,
-      { limit: limitFor(options, kind), timeoutMs: options.timeoutMs, kind },
-      // The request stream calls back from its 'end' event, in the socket's async context:
-      // re-entered, validation and the handler run in the request's scope (its request_id,
-      // its span). Not AsyncResource.bind: on Node 20 each bind builds a deprecation wrapper.
-      inScope(executionContext.current(), (bytes: Buffer) => {
-        this.#buffer = bytes;
-        const decoded = plan === undefined ? NO_BODY : decodeBufferedBody(plan, bytes, options);
-        this.#decoded = decoded;
-        this.#settled = bodyValueOf(decoded);
-        return then(this.#settled);
-      }),
-    );
+    this.#plan = plan;
+    this.#then = then as (value: unknown, arg: unknown) => unknown;
+    this.#thenArg = arg;
+    this.#scope = executionContext.current();
+    const reading = collectBody(req, this.#options.reads[kind], BodyReader.#received, this);
     this.#reading = reading;
-    return reading;
+    return reading as Promise<T>;
+  }
+
+  /**
+   * `read()`'s end, called by the body stream from its 'end' event with the reader (a
+   * shared function, not a closure per request). The stream calls back in the
+   * socket's async context: re-entered, validation and the handler run in the request's
+   * scope (its request_id, its span). Not AsyncResource.bind: on Node 20 each bind builds
+   * a deprecation wrapper.
+   */
+  static #received(bytes: Buffer, reader: BodyReader): unknown {
+    const scope = reader.#scope;
+    if (scope === undefined) return reader.#decodeThen(bytes);
+    return executionContext.run(scope, () => reader.#decodeThen(bytes));
+  }
+
+  #decodeThen(bytes: Buffer): unknown {
+    this.#buffer = bytes;
+    const plan = this.#plan;
+    const decoded = plan === undefined ? NO_BODY : decodeBufferedBody(plan, bytes, this.#options);
+    this.#decoded = decoded;
+    this.#settled = bodyValueOf(decoded);
+    return this.#then!(this.#settled, this.#thenArg);
   }
 
   /** The parsed body; the same promise on every call. */
@@ -158,11 +168,7 @@ export class BodyReader {
   }
 
   #read(kind: BodyKind): Promise<Buffer> {
-    return collectBody(this.#req, {
-      limit: limitFor(this.#options, kind),
-      timeoutMs: this.#options.timeoutMs,
-      kind,
-    });
+    return collectBody(this.#req, this.#options.reads[kind]);
   }
 
   #parse(): Promise<ParsedBody> {

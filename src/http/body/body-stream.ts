@@ -299,46 +299,52 @@ export async function readBody(
 /** {@link readBody} with resolved options; used by the parsers. */
 export function collectBody(req: IncomingMessage, options: PumpOptions): Promise<Buffer>;
 /**
- * Collect the body and hand the bytes to `done` inside the same promise: the caller's
- * decoding (and whatever follows it) costs no promise of its own. A throw from `done`
- * rejects the returned promise; a promise from it is adopted.
+ * Collect the body and hand the bytes to `done`, with `arg`, inside the same promise: the
+ * caller's decoding (and whatever follows it) costs no promise of its own, and a shared
+ * `done` no closure either. A throw from `done` rejects the returned promise; a promise
+ * from it is adopted.
  */
-export function collectBody<T>(
+export function collectBody<A>(
   req: IncomingMessage,
   options: PumpOptions,
-  done: (bytes: Buffer) => T | Promise<T>,
-): Promise<T>;
-export function collectBody<T>(
+  done: (bytes: Buffer, arg: A) => unknown,
+  arg: A,
+): Promise<unknown>;
+export function collectBody(
   req: IncomingMessage,
   options: PumpOptions,
-  done?: (bytes: Buffer) => T | Promise<T>,
-): Promise<T | Buffer> {
+  done?: (bytes: Buffer, arg: unknown) => unknown,
+  arg?: unknown,
+): Promise<unknown> {
   if (!hasBody(req)) {
     const empty = Buffer.alloc(0);
     if (!done) return Promise.resolve(empty);
     try {
-      return Promise.resolve(done(empty));
+      return Promise.resolve(done(empty, arg));
     } catch (error) {
       return Promise.reject(error);
     }
   }
   // Most bodies are not compressed: read them with plain listeners. A stream pipeline per
   // request (Transform, Writable, AbortSignal) costs several times the parsing itself.
-  if (req.headers['content-encoding'] === undefined) return collectPlain(req, options, done);
+  if (req.headers['content-encoding'] === undefined) return collectPlain(req, options, done, arg);
   const sink = new BufferSink();
-  return pumpBody(req, sink, options).then(() => (done ? done(sink.toBuffer()) : sink.toBuffer()));
+  return pumpBody(req, sink, options).then(() =>
+    done ? done(sink.toBuffer(), arg) : sink.toBuffer(),
+  );
 }
 
 /**
  * The uncompressed path of {@link collectBody}: the same limits, deadline, abort handling
  * and abandoning rules as {@link pumpBody}, without a stream pipeline.
  */
-function collectPlain<T>(
+function collectPlain(
   req: IncomingMessage,
   options: PumpOptions,
-  done: ((bytes: Buffer) => T | Promise<T>) | undefined,
-): Promise<T | Buffer> {
-  return new Promise<T | Buffer>((resolve, reject) => {
+  done: ((bytes: Buffer, arg: unknown) => unknown) | undefined,
+  arg: unknown,
+): Promise<unknown> {
+  return new Promise<unknown>((resolve, reject) => {
     const declared = contentLength(req);
     if (isConsumed(req)) return reject(new E_BODY_CONSUMED());
     if (req.destroyed) {
@@ -349,14 +355,7 @@ function collectPlain<T>(
       abandonRequest(req, true, declared);
       return reject(new E_BODY_TOO_LARGE(options.kind, options.limit));
     }
-    const read = new PlainRead(
-      req,
-      options,
-      declared,
-      done,
-      resolve as (value: unknown) => void,
-      reject,
-    );
+    const read = new PlainRead(req, options, declared, done, arg, resolve, reject);
     (req as ReadingRequest)[kPlainRead] = read;
     if (options.timeoutMs > 0) watchDeadline(read, options.timeoutMs);
     // On success the listeners are left on the finished request rather than removed one by
@@ -399,7 +398,9 @@ class PlainRead implements Deadline {
     readonly req: IncomingMessage,
     readonly options: PumpOptions,
     readonly declared: number | undefined,
-    readonly done: ((bytes: Buffer) => unknown) | undefined,
+    readonly done: ((bytes: Buffer, arg: unknown) => unknown) | undefined,
+    /** Handed to `done` with the bytes. */
+    readonly arg: unknown,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: unknown) => void,
   ) {}
@@ -429,7 +430,7 @@ class PlainRead implements Deadline {
       return;
     }
     try {
-      this.resolve(this.done(body));
+      this.resolve(this.done(body, this.arg));
     } catch (error) {
       this.reject(error);
     }

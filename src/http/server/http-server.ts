@@ -262,7 +262,7 @@ export class HttpServer {
     for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.writeHead(problem.status, {
       'content-type': 'application/problem+json',
-      'content-length': Buffer.byteLength(body),
+      'content-length': `${Buffer.byteLength(body)}`,
       'cache-control': 'no-store',
     });
     res.end(body);
