@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawRequest, startServer, type TestServer } from './__fixtures__/test-server.js';
@@ -204,6 +206,73 @@ describe('parseBody: malformed and hostile bodies', () => {
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     expect((await post('a=1&b=2&c=3', form)).json.code).toBe('E_QUERY_TOO_MANY_PARAMS');
     expect((await post('a[b][c]=1', form)).json.code).toBe('E_QUERY_TOO_DEEP');
+  });
+});
+
+describe('parseBody: bodies in many pieces', () => {
+  it('assembles a body that arrives in many chunks, byte for byte', async () => {
+    await serve();
+    // 300 KB of random bytes in 16 KB pieces: the socket delivers them as several reads.
+    const bytes = randomBytes(300 * 1024);
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 16_384) }, (_, i) =>
+      bytes.subarray(i * 16_384, (i + 1) * 16_384),
+    );
+    const response = await fetch(server!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new ReadableStream({
+        pull(controller) {
+          const piece = pieces.shift();
+          if (piece === undefined) controller.close();
+          else controller.enqueue(new Uint8Array(piece));
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect(response.status).toBe(200);
+    const { data } = (await response.json()) as { data: string };
+    expect(Buffer.from(data, 'base64').equals(bytes)).toBe(true);
+  });
+
+  it('keeps each body to its own bytes when several arrive interleaved', async () => {
+    // Three JSON bodies (deadlines on the shared sweeper) trickle in, their pieces
+    // interleaved, and finish in the order they started: each deadline leaves from the
+    // middle or the front of the sweeper's list, not only from its end.
+    await serve({ timeoutMs: 5_000 });
+    const sockets = [0, 1, 2].map(() => net.connect(server!.port, '127.0.0.1'));
+    const replies = sockets.map(
+      (socket) =>
+        new Promise<string>((resolve) => {
+          let text = '';
+          socket.on('data', (data) => {
+            text += data.toString();
+          });
+          socket.on('close', () => resolve(text));
+        }),
+    );
+    await Promise.all(
+      sockets.map((socket) => new Promise((resolve) => socket.on('connect', resolve))),
+    );
+    const bodies = [0, 1, 2].map((n) => JSON.stringify({ n, pad: String(n).repeat(50) }));
+    sockets.forEach((socket, n) => {
+      socket.write(
+        'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n' +
+          `Content-Length: ${Buffer.byteLength(bodies[n]!)}\r\n\r\n${bodies[n]!.slice(0, 10)}`,
+      );
+    });
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+    await pause();
+    sockets.forEach((socket, n) => socket.write(bodies[n]!.slice(10, 30)));
+    await pause();
+    for (const [n, socket] of sockets.entries()) {
+      socket.write(bodies[n]!.slice(30));
+      await pause();
+    }
+    const texts = await Promise.all(replies);
+    texts.forEach((text, n) => {
+      expect(text).toMatch(/^HTTP\/1\.1 200/);
+      expect(text).toContain(`{"kind":"json","data":${bodies[n]}}`);
+    });
   });
 });
 

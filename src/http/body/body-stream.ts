@@ -405,8 +405,9 @@ class PlainRead implements Deadline {
     readonly reject: (error: unknown) => void,
   ) {}
 
+  // No `settled` check: a failed read has removed its 'data' listener, and nothing comes
+  // after 'end'.
   data(chunk: Buffer): void {
-    if (this.settled) return;
     this.bytes += chunk.length;
     if (this.bytes > this.options.limit) {
       this.fail(new E_BODY_TOO_LARGE(this.options.kind, this.options.limit));
