@@ -262,7 +262,7 @@ describe('parseBody: bodies in many pieces', () => {
     });
     const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
     await pause();
-    sockets.forEach((socket, n) => socket.write(bodies[n]!.slice(10, 30)));
+    for (const [n, socket] of sockets.entries()) socket.write(bodies[n]!.slice(10, 30));
     await pause();
     for (const [n, socket] of sockets.entries()) {
       socket.write(bodies[n]!.slice(30));
