@@ -27,7 +27,11 @@ export interface LineBatcherOptions {
  * Lines keep their order (one queue). `flushSync()` (pino calls it at exit, so does a
  * `process.exit()` in the turn that logged) and `end()` hand the pending lines over first;
  * a process killed with SIGKILL loses at most the last `maxDelayMs` of lines, like any
- * asynchronous destination loses what it has not written yet.
+ * asynchronous destination loses what it has not written yet. One exception to the order:
+ * when `process.exit()` comes while sonic-boom's asynchronous write of an earlier batch is
+ * still on a libuv thread, the exit flush writes the later lines synchronously and they
+ * may land first (sonic-boom's `flushSync` cannot wait for a write in flight, its issue
+ * #101). Every line is still written once.
  *
  * @example
  * ```ts
