@@ -38,7 +38,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * a constant header costs one lookup and one comparison instead of a token check, a
  * lower-casing and a scan of the value (which Node repeats when it writes the head).
  * Bounded: a name made per request (rare) is checked every time once the map is full.
- * A value is remembered only when short, so the map never holds a large string alive.
+ * A value is remembered only when short, so the map never holds a large string alive;
+ * it holds one value per name until the next value for that name replaces it.
  */
 interface CheckedName {
   readonly key: string;

@@ -76,9 +76,7 @@ export class BodyReader {
    * function instead of a closure per request.
    */
   read<T, A = undefined>(then: (value: unknown, arg: A) => T | Promise<T>, arg?: A): Promise<T> {
-    if (this.#parsed || this.#bytes || this.#reading) {
-      return this.value().then((value) => then(value, arg as A));
-    }
+    if (this.#parsed || this.#bytes || this.#reading) return this.#valueThen(then, arg as A);
     const req = this.#req;
     let plan: BodyPlan | undefined;
     if (hasBody(req)) {
@@ -87,7 +85,7 @@ export class BodyReader {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (plan.kind === 'multipart') return this.value().then((value) => then(value, arg as A));
+      if (plan.kind === 'multipart') return this.#valueThen(then, arg as A);
     }
     const kind = plan?.kind ?? 'raw';
     this.#plan = plan;
@@ -97,6 +95,11 @@ export class BodyReader {
     const reading = collectBody(req, this.#options.reads[kind], BodyReader.#received, this);
     this.#reading = reading;
     return reading as Promise<T>;
+  }
+
+  /** `read()` for a body already read, or multipart (streamed by `parse()`): one more promise. */
+  #valueThen<T, A>(then: (value: unknown, arg: A) => T | Promise<T>, arg: A): Promise<T> {
+    return this.value().then((value) => then(value, arg));
   }
 
   /**
