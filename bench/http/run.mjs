@@ -45,6 +45,11 @@ const USAGE = `Usage: node bench/http/run.mjs [options]
   --server-cpu N     CPU for the server (default 0)
   --load-cpu N       CPU for the load generator (default 1)
   --out DIR          results folder (default bench/http/results)
+  --node-flags=F     extra node/V8 flags for every server, e.g. --node-flags="--trace-gc
+                     --trace-deopt"; the = is needed, as the value starts with a dash.
+                     For flags NODE_OPTIONS refuses.
+  --server-logs DIR  write each server's stdout and stderr to DIR/<server>.log (the
+                     harness otherwise discards them); pair with --node-flags to keep traces
   --help`;
 
 function parseOptions(argv) {
@@ -63,6 +68,8 @@ function parseOptions(argv) {
       'server-cpu': { type: 'string', default: '0' },
       'load-cpu': { type: 'string', default: '1' },
       out: { type: 'string', default: `${HERE}results` },
+      'node-flags': { type: 'string', default: '' },
+      'server-logs': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -99,6 +106,8 @@ function parseOptions(argv) {
     serverCpu: Number(values['server-cpu']),
     loadCpu: Number(values['load-cpu']),
     out: values.out,
+    nodeFlags: values['node-flags'].split(/\s+/).filter(Boolean),
+    serverLogs: values['server-logs'],
   };
 }
 
@@ -149,10 +158,16 @@ function stamp(date) {
 /** Start every server once, pinned to the server core, each checked before it is measured. */
 async function startAll(options) {
   const cpu = options.pinned ? options.serverCpu : undefined;
+  if (options.serverLogs) mkdirSync(options.serverLogs, { recursive: true });
   const servers = [];
   for (const name of options.servers) {
     const port = await freePort();
-    const server = await startServer(name, { port, cpu });
+    const server = await startServer(name, {
+      port,
+      cpu,
+      nodeFlags: options.nodeFlags,
+      logFile: options.serverLogs && `${options.serverLogs}/${name}.log`,
+    });
     servers.push(server);
     const failures = await verifyPeer(port);
     if (failures.length > 0) {

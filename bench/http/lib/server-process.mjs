@@ -1,7 +1,7 @@
 // Starting and stopping one peer server: a process pinned to its core that must say `ready`
 // in time, and must be gone (port released) once stopped.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -51,9 +51,13 @@ export function pinned(cpu, command, args) {
  * Start `peers/<name>.mjs` on `port` and resolve once it prints `ready`. Rejects with the
  * tail of its output when it exits first or stays silent past `readyTimeoutMs`.
  */
-export async function startServer(name, { port, cpu, wrap = [], readyTimeoutMs = 20_000 }) {
-  // `wrap` runs node under another program (valgrind for the cost run), argv first.
-  const node = [...wrap, process.execPath, `${PEERS_DIR}${name}.mjs`];
+export async function startServer(
+  name,
+  { port, cpu, wrap = [], nodeFlags = [], logFile, readyTimeoutMs = 20_000 },
+) {
+  // `wrap` runs node under another program (valgrind for the cost run), argv first;
+  // `nodeFlags` go to node itself (V8 traces that NODE_OPTIONS refuses).
+  const node = [...wrap, process.execPath, ...nodeFlags, `${PEERS_DIR}${name}.mjs`];
   const [command, args] = pinned(cpu, node[0], node.slice(1));
   const child = track(
     spawn(command, args, {
@@ -67,6 +71,13 @@ export async function startServer(name, { port, cpu, wrap = [], readyTimeoutMs =
     output = (output + chunk).slice(-4000);
   };
   child.stderr.on('data', keep);
+  if (logFile) {
+    // Everything the server prints, traces included, besides what the harness reads.
+    const log = createWriteStream(logFile);
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.once('exit', () => log.end());
+  }
 
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
