@@ -76,7 +76,8 @@ export async function startServer(
     const log = createWriteStream(logFile);
     child.stdout.pipe(log, { end: false });
     child.stderr.pipe(log, { end: false });
-    child.once('exit', () => log.end());
+    // 'close', not 'exit': the pipes may still deliver output after the process exits.
+    child.once('close', () => log.end());
   }
 
   await new Promise((resolve, reject) => {
