@@ -34,6 +34,8 @@ const ORDER = ['keel', 'keel-observed', 'fastify', 'express', 'hono', 'nestjs', 
 const USAGE = `Usage: node bench/http/run.mjs [options]
 
   --rounds N         alternating rounds per route (default 10)
+  --forks N          fresh processes per server (default 1): every server is started N
+                     times, each time for all routes and rounds; see bench/README.md
   --duration S       measured seconds per server per round (default 3)
   --warmup S         unmeasured warm-up seconds before each measurement (default 2)
   --connections N    concurrent connections (default 50)
@@ -57,6 +59,7 @@ function parseOptions(argv) {
     args: argv,
     options: {
       rounds: { type: 'string', default: '10' },
+      forks: { type: 'string', default: '1' },
       duration: { type: 'string', default: '3' },
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '50' },
@@ -91,6 +94,7 @@ function parseOptions(argv) {
     fail(`--warmup must be 0 or more seconds, got "${values.warmup}"`);
   return {
     rounds: positiveInt('rounds', values.rounds),
+    forks: positiveInt('forks', values.forks),
     duration: positiveInt('duration', values.duration),
     warmup,
     connections: positiveInt('connections', values.connections),
@@ -155,18 +159,22 @@ function stamp(date) {
   return date.toISOString().slice(0, 16).replace(':', '').replace('T', '_');
 }
 
-/** Start every server once, pinned to the server core, each checked before it is measured. */
-async function startAll(options) {
+/**
+ * Start every server in `names` order, pinned to the server core, each checked before it is
+ * measured. With --forks, fork N's logs go to `<server>.<N>.log`.
+ */
+async function startAll(options, names, fork) {
   const cpu = options.pinned ? options.serverCpu : undefined;
   if (options.serverLogs) mkdirSync(options.serverLogs, { recursive: true });
   const servers = [];
-  for (const name of options.servers) {
+  for (const name of names) {
     const port = await freePort();
+    const log = options.forks > 1 ? `${name}.${fork}.log` : `${name}.log`;
     const server = await startServer(name, {
       port,
       cpu,
       nodeFlags: options.nodeFlags,
-      logFile: options.serverLogs && `${options.serverLogs}/${name}.log`,
+      logFile: options.serverLogs && `${options.serverLogs}/${log}`,
     });
     servers.push(server);
     const failures = await verifyPeer(port);
@@ -208,19 +216,22 @@ async function measure(server, route, options, generator, seconds) {
  * `duration` seconds, the order rotated every round so no server always goes first. Servers
  * stay up between rounds (idle ones use no CPU), so a round lasts seconds, not minutes, and
  * the ratios compare runs a few seconds apart: drift of a shared machine cancels out.
+ * Rounds are numbered across forks (fork 2's first round follows fork 1's last), so a
+ * ratio always pairs two servers' runs of the same round.
  */
-async function measureRoute(route, servers, options, generator, samples) {
+async function measureRoute(route, servers, options, generator, samples, fork) {
   if (options.warmup > 0) {
     for (const server of servers) await measure(server, route, options, generator, options.warmup);
   }
-  for (let round = 1; round <= options.rounds; round++) {
-    const shift = (round - 1) % servers.length;
+  for (let r = 1; r <= options.rounds; r++) {
+    const round = (fork - 1) * options.rounds + r;
+    const shift = (r - 1) % servers.length;
     const order = [...servers.slice(shift), ...servers.slice(0, shift)];
     for (const server of order) {
       const result = await measure(server, route, options, generator, options.duration);
       samples[server.name] ??= {};
       samples[server.name][route.id] ??= [];
-      samples[server.name][route.id].push({ round, ...result });
+      samples[server.name][route.id].push({ fork, round, ...result });
       const errors = result.non2xx + result.socketErrors;
       console.log(
         `  ${String(round).padStart(2)} ${server.name.padEnd(10)} ${route.id.padEnd(7)} ${Math.round(result.rps).toLocaleString('en-US').padStart(8)} req/s` +
@@ -249,11 +260,13 @@ async function main() {
   options.pinned = canPin(options);
 
   const seconds =
+    options.forks *
     options.servers.length *
     options.routes.length *
     (options.warmup + options.rounds * options.duration);
+  const forks = options.forks > 1 ? ` in each of ${options.forks} forks` : '';
   console.log(
-    `· ${options.servers.join(', ')} × ${options.routes.map((r) => r.id).join(', ')}; ${options.rounds} round(s), ` +
+    `· ${options.servers.join(', ')} × ${options.routes.map((r) => r.id).join(', ')}; ${options.rounds} round(s)${forks}, ` +
       `${generator.version}; about ${formatSeconds(seconds)}`,
   );
 
@@ -266,14 +279,23 @@ async function main() {
   }
   const started = new Date();
   const samples = {};
-  const servers = await startAll(options);
-  try {
-    for (const route of options.routes) {
-      console.log(`${route.id}: ${options.rounds} round(s)`);
-      await measureRoute(route, servers, options, generator, samples);
+  for (let fork = 1; fork <= options.forks; fork++) {
+    // Each fork starts the servers afresh, in an order rotated per fork, and runs the rounds
+    // in the reverse direction on even forks: no server always starts first or always
+    // follows the same peer.
+    const shift = (fork - 1) % options.servers.length;
+    const names = [...options.servers.slice(shift), ...options.servers.slice(0, shift)];
+    if (options.forks > 1) console.log(`fork ${fork} of ${options.forks}: ${names.join(', ')}`);
+    const up = await startAll(options, names, fork);
+    const servers = fork % 2 === 0 ? up.reverse() : up;
+    try {
+      for (const route of options.routes) {
+        console.log(`${route.id}: ${options.rounds} round(s)`);
+        await measureRoute(route, servers, options, generator, samples, fork);
+      }
+    } finally {
+      await stopAll(servers);
     }
-  } finally {
-    await stopAll(servers);
   }
 
   const baseline = options.servers.includes('keel')
@@ -284,6 +306,7 @@ async function main() {
   const meta = {
     date: started.toISOString(),
     rounds: options.rounds,
+    forks: options.forks,
     duration: options.duration,
     warmup: options.warmup,
     connections: options.connections,

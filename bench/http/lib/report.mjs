@@ -22,11 +22,13 @@ const PEER_PACKAGES = {
 export function peerVersions(servers) {
   const versions = {};
   for (const server of servers) {
-    if (server === 'keel') {
+    if (server === 'keel' || server === 'keel-observed') {
+      // keel-observed is the same build with the observability stack on.
       const dirty = git(['status', '--porcelain', '--', 'src'])
         ? ' (src has uncommitted changes)'
         : '';
-      versions.keel = `${JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version} @ ${git(['rev-parse', '--short', 'HEAD'])}${dirty}`;
+      versions[server] =
+        `${JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version} @ ${git(['rev-parse', '--short', 'HEAD'])}${dirty}`;
     } else if (server === 'node-http') {
       versions['node-http'] = `node ${process.version}`;
     } else {
@@ -63,12 +65,16 @@ export function summarise(samples, servers, routes, baseline) {
       const runs = samples[server]?.[route.id] ?? [];
       if (runs.length === 0) continue;
       const base = samples[baseline]?.[route.id] ?? [];
-      const ratios = runs
-        .map((run) => {
-          const same = base.find((b) => b.round === run.round);
-          return same ? run.rps / same.rps : undefined;
-        })
-        .filter((r) => r !== undefined);
+      const paired = runs.map((run) => {
+        const same = base.find((b) => b.round === run.round);
+        return { fork: run.fork ?? 1, ratio: same ? run.rps / same.rps : undefined };
+      });
+      const ratios = paired.map((p) => p.ratio).filter((r) => r !== undefined);
+      // Each fork's median ratio: how far apart fresh processes of the same code land.
+      const forks = [...new Set(paired.map((p) => p.fork))].sort((a, b) => a - b);
+      const forkRatios = forks.map((fork) =>
+        median(paired.filter((p) => p.fork === fork && p.ratio !== undefined).map((p) => p.ratio)),
+      );
       const rps = runs.map((r) => r.rps);
       // CPU per request, and the baseline's CPU per request over this server's in the same
       // round: above 1 means this server spends less CPU per request than the baseline.
@@ -89,6 +95,7 @@ export function summarise(samples, servers, routes, baseline) {
         ratio: ratios.length ? median(ratios) : undefined,
         ratioMin: ratios.length ? Math.min(...ratios) : undefined,
         ratioMax: ratios.length ? Math.max(...ratios) : undefined,
+        forkRatios: ratios.length ? forkRatios : undefined,
         cpuUs: cpu.length ? median(cpu) : undefined,
         cpuRatio: cpuRatios.length ? median(cpuRatios) : undefined,
         cpuRatioMin: cpuRatios.length ? Math.min(...cpuRatios) : undefined,
@@ -110,8 +117,12 @@ export function toMarkdown({ meta, summary, routes, baseline }) {
   const lines = [];
   const baseName = baseline === 'keel' ? 'Keel' : baseline;
   lines.push(`# HTTP benchmark — ${meta.date}`, '');
+  const forks = meta.forks ?? 1;
   lines.push(
-    `${meta.rounds} alternating round(s) of ${meta.duration} s per route (after a ${meta.warmup} s warm-up that is not counted), ` +
+    (forks > 1
+      ? `${forks} forks (every server started afresh ${forks} times) of ${meta.rounds} alternating round(s)`
+      : `${meta.rounds} alternating round(s)`) +
+      ` of ${meta.duration} s per route (after a ${meta.warmup} s warm-up that is not counted), ` +
       `${meta.connections} connections, load generator ${meta.loadGenerator}. ` +
       (meta.pinned
         ? `Server pinned to CPU ${meta.serverCpu}, load generator to CPU ${meta.loadCpu} (\`taskset\`).`
@@ -138,16 +149,20 @@ export function toMarkdown({ meta, summary, routes, baseline }) {
       `Above 1 means faster than ${baseName}. ` +
       `CPU µs/req = the server process's user + system CPU time (all threads, /proc/<pid>/stat) over the requests it answered during the measured run; ` +
       `CPU efficiency = ${baseName}'s CPU µs/req ÷ the server's in the same round, above 1 means the server spends less CPU per request than ${baseName}. ` +
-      'CPU time is far less sensitive than req/s to other tenants of the machine.',
+      'CPU time is far less sensitive than req/s to other tenants of the machine.' +
+      (forks > 1
+        ? ` Per fork = the median ratio within each fork, in fork order: two forks of the same code can differ by several percent, so only a difference that holds in every fork is one to trust.`
+        : ''),
     '',
   );
   for (const route of routes) {
     const rows = summary[route.id] ?? [];
     lines.push(`## ${route.label}`, '');
+    const perFork = forks > 1 ? ` per fork |` : '';
     lines.push(
-      `| server | req/s (median) | req/s min–max | p99 ms (median) | vs ${baseName} (min–max) | CPU µs/req | CPU efficiency vs ${baseName} (min–max) | errors |`,
+      `| server | req/s (median) | req/s min–max | p99 ms (median) | vs ${baseName} (min–max) |${perFork} CPU µs/req | CPU efficiency vs ${baseName} (min–max) | errors |`,
     );
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push(`|---|---:|---:|---:|---:|${forks > 1 ? '---:|' : ''}---:|---:|---:|`);
     for (const row of rows) {
       const ratio =
         row.ratio === undefined
@@ -158,8 +173,12 @@ export function toMarkdown({ meta, summary, routes, baseline }) {
           ? 'n/a'
           : `${fixed(row.cpuRatio)} (${fixed(row.cpuRatioMin)}–${fixed(row.cpuRatioMax)})`;
       const name = row.server === baseline ? `**${row.server}**` : row.server;
+      const byFork =
+        forks > 1
+          ? ` ${row.forkRatios ? row.forkRatios.map((r) => fixed(r)).join(' / ') : 'n/a'} |`
+          : '';
       lines.push(
-        `| ${name} | ${int(row.rps)} | ${int(row.rpsMin)}–${int(row.rpsMax)} | ${fixed(row.p99)} | ${ratio} | ` +
+        `| ${name} | ${int(row.rps)} | ${int(row.rpsMin)}–${int(row.rpsMax)} | ${fixed(row.p99)} | ${ratio} |${byFork} ` +
           `${row.cpuUs === undefined ? 'n/a' : fixed(row.cpuUs, 1)} | ${cpuRatio} | ${row.errors} |`,
       );
     }
