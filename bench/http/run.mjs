@@ -50,8 +50,9 @@ const USAGE = `Usage: node bench/http/run.mjs [options]
   --node-flags=F     extra node/V8 flags for every server, e.g. --node-flags="--trace-gc
                      --trace-deopt"; the = is needed, as the value starts with a dash.
                      For flags NODE_OPTIONS refuses.
-  --server-logs DIR  write each server's stdout and stderr to DIR/<server>.log (the
-                     harness otherwise discards them); pair with --node-flags to keep traces
+  --server-logs DIR  write each server's stdout and stderr to DIR/<server>.log, or
+                     DIR/<server>.<fork>.log with --forks (the harness otherwise discards
+                     them); pair with --node-flags to keep traces
   --help`;
 
 function parseOptions(argv) {
@@ -155,6 +156,12 @@ function formatSeconds(seconds) {
   return seconds < 120 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
 }
 
+/** `list` started `by` places later, wrapping round: rotate([a, b, c], 1) is [b, c, a]. */
+function rotate(list, by) {
+  const shift = by % list.length;
+  return [...list.slice(shift), ...list.slice(0, shift)];
+}
+
 function stamp(date) {
   return date.toISOString().slice(0, 16).replace(':', '').replace('T', '_');
 }
@@ -225,9 +232,7 @@ async function measureRoute(route, servers, options, generator, samples, fork) {
   }
   for (let r = 1; r <= options.rounds; r++) {
     const round = (fork - 1) * options.rounds + r;
-    const shift = (r - 1) % servers.length;
-    const order = [...servers.slice(shift), ...servers.slice(0, shift)];
-    for (const server of order) {
+    for (const server of rotate(servers, r - 1)) {
       const result = await measure(server, route, options, generator, options.duration);
       samples[server.name] ??= {};
       samples[server.name][route.id] ??= [];
@@ -283,8 +288,7 @@ async function main() {
     // Each fork starts the servers afresh, in an order rotated per fork, and runs the rounds
     // in the reverse direction on even forks: no server always starts first or always
     // follows the same peer.
-    const shift = (fork - 1) % options.servers.length;
-    const names = [...options.servers.slice(shift), ...options.servers.slice(0, shift)];
+    const names = rotate(options.servers, fork - 1);
     if (options.forks > 1) console.log(`fork ${fork} of ${options.forks}: ${names.join(', ')}`);
     const up = await startAll(options, names, fork);
     const servers = fork % 2 === 0 ? up.reverse() : up;

@@ -65,26 +65,27 @@ export function summarise(samples, servers, routes, baseline) {
       const runs = samples[server]?.[route.id] ?? [];
       if (runs.length === 0) continue;
       const base = samples[baseline]?.[route.id] ?? [];
+      // Each run against the baseline's run of the same round, when there is one: req/s
+      // ratio, and the baseline's CPU per request over this server's (above 1 means this
+      // server spends less CPU per request than the baseline).
       const paired = runs.map((run) => {
         const same = base.find((b) => b.round === run.round);
-        return { fork: run.fork ?? 1, ratio: same ? run.rps / same.rps : undefined };
+        return {
+          fork: run.fork ?? 1,
+          ratio: same ? run.rps / same.rps : undefined,
+          cpuRatio: same?.cpuUs && run.cpuUs ? same.cpuUs / run.cpuUs : undefined,
+        };
       });
-      const ratios = paired.map((p) => p.ratio).filter((r) => r !== undefined);
+      const defined = (values) => values.filter((v) => v !== undefined);
+      const ratios = defined(paired.map((p) => p.ratio));
+      const cpuRatios = defined(paired.map((p) => p.cpuRatio));
       // Each fork's median ratio: how far apart fresh processes of the same code land.
       const forks = [...new Set(paired.map((p) => p.fork))].sort((a, b) => a - b);
       const forkRatios = forks.map((fork) =>
-        median(paired.filter((p) => p.fork === fork && p.ratio !== undefined).map((p) => p.ratio)),
+        median(defined(paired.filter((p) => p.fork === fork).map((p) => p.ratio))),
       );
       const rps = runs.map((r) => r.rps);
-      // CPU per request, and the baseline's CPU per request over this server's in the same
-      // round: above 1 means this server spends less CPU per request than the baseline.
-      const cpu = runs.map((r) => r.cpuUs).filter((c) => c !== undefined);
-      const cpuRatios = runs
-        .map((run) => {
-          const same = base.find((b) => b.round === run.round);
-          return same?.cpuUs && run.cpuUs ? same.cpuUs / run.cpuUs : undefined;
-        })
-        .filter((r) => r !== undefined);
+      const cpu = defined(runs.map((r) => r.cpuUs));
       rows.push({
         server,
         rounds: runs.length,
