@@ -201,20 +201,31 @@ async function stopAll(servers) {
   }
 }
 
-/** One measured (or warm-up) run of `route` against `server`, with its CPU cost per request. */
-async function measure(server, route, options, generator, seconds) {
+/**
+ * One measured (or warm-up) run of `route` against `server`, with its CPU cost per request
+ * and the CPU the other, idle servers used meanwhile (`peersCpuMs`): their timers and
+ * garbage collections run on the same core and take it from the measured server.
+ */
+async function measure(server, route, options, generator, seconds, servers = [server]) {
   const load = {
     port: server.port,
     connections: options.connections,
     cpu: options.pinned ? options.loadCpu : undefined,
     seconds,
   };
-  const cpuBefore = cpuSeconds(server.child.pid);
+  const before = servers.map((s) => cpuSeconds(s.child.pid));
   const result = await runLoad(generator, route, load);
-  const cpuAfter = cpuSeconds(server.child.pid);
-  if (cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0) {
-    result.cpuUs = ((cpuAfter - cpuBefore) * 1e6) / result.requests;
+  const after = servers.map((s) => cpuSeconds(s.child.pid));
+  let peers = 0;
+  for (let i = 0; i < servers.length; i++) {
+    if (before[i] === undefined || after[i] === undefined) continue;
+    if (servers[i] === server) {
+      if (result.requests > 0) result.cpuUs = ((after[i] - before[i]) * 1e6) / result.requests;
+    } else {
+      peers += after[i] - before[i];
+    }
   }
+  result.peersCpuMs = Math.round(peers * 10_000) / 10;
   return result;
 }
 
@@ -233,7 +244,7 @@ async function measureRoute(route, servers, options, generator, samples, fork) {
   for (let r = 1; r <= options.rounds; r++) {
     const round = (fork - 1) * options.rounds + r;
     for (const server of rotate(servers, r - 1)) {
-      const result = await measure(server, route, options, generator, options.duration);
+      const result = await measure(server, route, options, generator, options.duration, servers);
       samples[server.name] ??= {};
       samples[server.name][route.id] ??= [];
       samples[server.name][route.id].push({ fork, round, ...result });
@@ -244,6 +255,7 @@ async function measureRoute(route, servers, options, generator, samples, fork) {
           (result.cpuUs === undefined
             ? ''
             : `  cpu ${result.cpuUs.toFixed(1).padStart(6)} µs/req`) +
+          (result.peersCpuMs > 0 ? `  peers ${Math.round(result.peersCpuMs)} ms` : '') +
           `${errors ? `  ! ${errors} errors` : ''}`,
       );
     }
@@ -323,6 +335,7 @@ async function main() {
     versions: peerVersions(options.servers),
     skipped,
     order: options.servers,
+    nodeFlags: options.nodeFlags,
   };
   const summary = summarise(samples, options.servers, options.routes, baseline);
   const markdown = toMarkdown({ meta, summary, routes: options.routes, baseline });

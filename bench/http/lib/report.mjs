@@ -86,6 +86,7 @@ export function summarise(samples, servers, routes, baseline) {
       );
       const rps = runs.map((r) => r.rps);
       const cpu = defined(runs.map((r) => r.cpuUs));
+      const peers = defined(runs.map((r) => r.peersCpuMs));
       rows.push({
         server,
         rounds: runs.length,
@@ -101,6 +102,8 @@ export function summarise(samples, servers, routes, baseline) {
         cpuRatio: cpuRatios.length ? median(cpuRatios) : undefined,
         cpuRatioMin: cpuRatios.length ? Math.min(...cpuRatios) : undefined,
         cpuRatioMax: cpuRatios.length ? Math.max(...cpuRatios) : undefined,
+        peersCpuMs: peers.length ? median(peers) : undefined,
+        peersCpuMsMax: peers.length ? Math.max(...peers) : undefined,
         errors: runs.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
       });
     }
@@ -135,6 +138,12 @@ export function toMarkdown({ meta, summary, routes, baseline }) {
       `Node ${meta.machine.node}; 1-minute load average at start ${meta.loadBefore.toFixed(2)}.`,
     '',
   );
+  if (meta.nodeFlags?.length) {
+    lines.push(
+      `Every server ran with \`node ${meta.nodeFlags.join(' ')}\`: the numbers include what those flags cost.`,
+      '',
+    );
+  }
   if (meta.loadBefore > 0.5) {
     lines.push(
       `**Load average was ${meta.loadBefore.toFixed(2)} when the run started**: other processes shared the cores, so treat these numbers as rough.`,
@@ -150,7 +159,8 @@ export function toMarkdown({ meta, summary, routes, baseline }) {
       `Above 1 means faster than ${baseName}. ` +
       `CPU µs/req = the server process's user + system CPU time (all threads, /proc/<pid>/stat) over the requests it answered during the measured run; ` +
       `CPU efficiency = ${baseName}'s CPU µs/req ÷ the server's in the same round, above 1 means the server spends less CPU per request than ${baseName}. ` +
-      'CPU time is far less sensitive than req/s to other tenants of the machine.' +
+      'CPU time is far less sensitive than req/s to other tenants of the machine. ' +
+      "Peers' CPU = the CPU time the other, idle servers used during this server's runs (ms per run, median and max, in clock ticks of 10 ms): their timers and garbage collections share the server core." +
       (forks > 1
         ? ` Per fork = the median ratio within each fork, in fork order: two forks of the same code can differ by several percent, so only a difference that holds in every fork is one to trust.`
         : ''),
@@ -161,9 +171,9 @@ export function toMarkdown({ meta, summary, routes, baseline }) {
     lines.push(`## ${route.label}`, '');
     const perFork = forks > 1 ? ` per fork |` : '';
     lines.push(
-      `| server | req/s (median) | req/s min–max | p99 ms (median) | vs ${baseName} (min–max) |${perFork} CPU µs/req | CPU efficiency vs ${baseName} (min–max) | errors |`,
+      `| server | req/s (median) | req/s min–max | p99 ms (median) | vs ${baseName} (min–max) |${perFork} CPU µs/req | CPU efficiency vs ${baseName} (min–max) | peers' CPU ms | errors |`,
     );
-    lines.push(`|---|---:|---:|---:|---:|${forks > 1 ? '---:|' : ''}---:|---:|---:|`);
+    lines.push(`|---|---:|---:|---:|---:|${forks > 1 ? '---:|' : ''}---:|---:|---:|---:|`);
     for (const row of rows) {
       const ratio =
         row.ratio === undefined
@@ -174,13 +184,17 @@ export function toMarkdown({ meta, summary, routes, baseline }) {
           ? 'n/a'
           : `${fixed(row.cpuRatio)} (${fixed(row.cpuRatioMin)}–${fixed(row.cpuRatioMax)})`;
       const name = row.server === baseline ? `**${row.server}**` : row.server;
+      const peersCpu =
+        row.peersCpuMs === undefined
+          ? 'n/a'
+          : `${Math.round(row.peersCpuMs)} (max ${Math.round(row.peersCpuMsMax)})`;
       const byFork =
         forks > 1
           ? ` ${row.forkRatios ? row.forkRatios.map((r) => fixed(r)).join(' / ') : 'n/a'} |`
           : '';
       lines.push(
         `| ${name} | ${int(row.rps)} | ${int(row.rpsMin)}–${int(row.rpsMax)} | ${fixed(row.p99)} | ${ratio} |${byFork} ` +
-          `${row.cpuUs === undefined ? 'n/a' : fixed(row.cpuUs, 1)} | ${cpuRatio} | ${row.errors} |`,
+          `${row.cpuUs === undefined ? 'n/a' : fixed(row.cpuUs, 1)} | ${cpuRatio} | ${peersCpu} | ${row.errors} |`,
       );
     }
     lines.push('');
