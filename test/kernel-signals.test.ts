@@ -19,6 +19,8 @@ async function serveApp(
   const fixture = await createFixtureApp({
     'keel.config.ts': APP_FILE,
     'run.mjs': `import { main } from '${MAIN}';\nawait main();\n`,
+    // An ephemeral port: a dev server on the default port must not fail this test.
+    'config/http.ts': `export default { port: 0, host: '127.0.0.1' };\n`,
     'modules/worker/module.ts': moduleFile(`{
       name: 'worker', version: '1.0.0',
       providers: async () => [(await import('./provider.ts')).WorkerProvider],
