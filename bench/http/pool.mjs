@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ROUTES } from './lib/load-generator.mjs';
-import { summarise, toMarkdown } from './lib/report.mjs';
+import { pickBaseline, summarise, toMarkdown } from './lib/report.mjs';
 
 const USAGE = `Usage: node bench/http/pool.mjs <run.json> [<run.json> ...]
 
@@ -79,7 +79,7 @@ function main() {
   const routes = ROUTES.filter((route) => routeIds.includes(route.id));
   if (servers.length === 0 || routes.length === 0) fail('the runs share no server and route');
   const { samples, forks } = pool(runs);
-  const baseline = servers.includes('keel') ? 'keel' : servers[0];
+  const baseline = pickBaseline(servers);
   const first = runs[0].meta;
   const meta = {
     ...first,

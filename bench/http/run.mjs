@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cliTools, ensureDependencies } from '../lib/common.mjs';
 import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
-import { machineInfo, peerVersions, summarise, toMarkdown } from './lib/report.mjs';
+import { machineInfo, peerVersions, pickBaseline, summarise, toMarkdown } from './lib/report.mjs';
 import {
   cpuSeconds,
   freePort,
@@ -206,7 +206,7 @@ async function stopAll(servers) {
  * and the CPU the other, idle servers used meanwhile (`peersCpuMs`): their timers and
  * garbage collections run on the same core and take it from the measured server.
  */
-async function measure(server, route, options, generator, seconds, servers = [server]) {
+async function measure(server, route, options, generator, seconds, servers) {
   const load = {
     port: server.port,
     connections: options.connections,
@@ -239,7 +239,9 @@ async function measure(server, route, options, generator, seconds, servers = [se
  */
 async function measureRoute(route, servers, options, generator, samples, fork) {
   if (options.warmup > 0) {
-    for (const server of servers) await measure(server, route, options, generator, options.warmup);
+    for (const server of servers) {
+      await measure(server, route, options, generator, options.warmup, servers);
+    }
   }
   for (let r = 1; r <= options.rounds; r++) {
     const round = (fork - 1) * options.rounds + r;
@@ -314,11 +316,7 @@ async function main() {
     }
   }
 
-  const baseline = options.servers.includes('keel')
-    ? 'keel'
-    : options.servers.includes('node-http')
-      ? 'node-http'
-      : options.servers[0];
+  const baseline = pickBaseline(options.servers);
   const meta = {
     date: started.toISOString(),
     rounds: options.rounds,

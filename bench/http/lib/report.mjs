@@ -53,6 +53,12 @@ export function machineInfo() {
   };
 }
 
+/** The server every ratio is taken against: Keel, else raw node:http, else the first one. */
+export function pickBaseline(servers) {
+  if (servers.includes('keel')) return 'keel';
+  return servers.includes('node-http') ? 'node-http' : servers[0];
+}
+
 /**
  * Per route and server: median req/s, req/s min–max, median p99, and the ratio to the
  * baseline's req/s in the same round (median and min–max across rounds).
