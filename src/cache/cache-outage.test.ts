@@ -113,6 +113,23 @@ describe.runIf(requireRedisServer())(
             (v) => v === undefined,
           ),
         ).toBe(undefined);
+
+        // And the bus carries invalidations again: b's fresh L1 copy goes when a writes.
+        await da.set('k', 'v2', 600);
+        expect(
+          await until(
+            () => db.get('k').then(() => l1.get('outage:data:k')),
+            (v) => v === 'v2',
+          ),
+        ).toBe('v2');
+        await da.set('k', 'v3', 600);
+        expect(
+          await until(
+            async () => l1.get('outage:data:k'),
+            (v) => v === undefined,
+          ),
+        ).toBe(undefined);
+        expect(await db.get('k')).toBe('v3');
       } finally {
         await Promise.all([a.m.close(), b.m.close()]);
       }

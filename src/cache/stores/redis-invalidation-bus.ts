@@ -59,14 +59,16 @@ export class RedisInvalidationBus implements InvalidationBus {
   readonly #pub: Redis;
   readonly #sub: Redis;
   readonly #listeners = new Set<(message: Invalidation) => void>();
+  /** The channel is subscribed on the current connection. */
   #subscribed = false;
-  #dropped = false;
-  /** A subscribe failed: the next success must reset the listeners' L1. */
-  #failed = false;
+  /**
+   * Messages may have been missed (the subscription dropped, or a subscribe failed): the next
+   * successful subscribe resets the listeners' L1.
+   */
+  #missed = false;
+  #closed = false;
 
   readonly #onError: ((error: Error) => void) | undefined;
-  /** The first subscribe failed (Redis down at start): retry on the next 'ready'. */
-  #retrySubscribe = false;
 
   private constructor(
     pub: Redis,
@@ -81,19 +83,16 @@ export class RedisInvalidationBus implements InvalidationBus {
     sub.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.#receive(text);
     });
-    // ioredis resubscribes by itself after a reconnect; what was published meanwhile is lost.
+    // What was published while the connection was down is lost.
     sub.on('close', () => {
-      if (this.#subscribed) this.#dropped = true;
+      if (this.#subscribed) this.#missed = true;
+      this.#subscribed = false;
     });
+    // The bus resubscribes itself on every reconnect (the client has autoResubscribe off:
+    // ioredis would send that SUBSCRIBE without handling its failure, and a connection that
+    // drops again before the reply left an unhandled rejection behind).
     sub.on('ready', () => {
-      if (this.#retrySubscribe) {
-        this.#retrySubscribe = false;
-        void this.#subscribe();
-        return;
-      }
-      if (!this.#dropped) return;
-      this.#dropped = false;
-      this.#deliver({ reset: true });
+      if (!this.#closed && !this.#subscribed && this.#missed) void this.#subscribe();
     });
   }
 
@@ -107,10 +106,12 @@ export class RedisInvalidationBus implements InvalidationBus {
       ...(options.onError !== undefined ? { onError: options.onError } : {}),
     };
     const pub = await createRedisClient(common);
-    // The subscriber keeps its offline queue: on reconnect ioredis re-sends SUBSCRIBE by
-    // itself, and without the queue that command fails as an unhandled rejection inside
-    // ioredis when the stream is not writeable yet.
-    const sub = await createRedisClient({ ...common, options: { enableOfflineQueue: true } });
+    // The subscriber keeps its offline queue, so the first SUBSCRIBE waits for the
+    // connection; it resubscribes by itself on 'ready' (see the constructor).
+    const sub = await createRedisClient({
+      ...common,
+      options: { enableOfflineQueue: true, autoResubscribe: false },
+    });
     const bus = new RedisInvalidationBus(
       pub,
       sub,
@@ -123,22 +124,30 @@ export class RedisInvalidationBus implements InvalidationBus {
 
   /** Whether the subscription is live (false while Redis is unreachable). */
   get subscribed(): boolean {
-    return this.#subscribed && !this.#dropped;
+    return this.#subscribed;
   }
 
+  /** Subscribe; a failure is reported and retried on the next 'ready'. */
   async #subscribe(): Promise<void> {
     try {
       await this.#sub.subscribe(this.channel);
     } catch (error) {
+      if (this.#closed) return;
       this.#onError?.(error as Error);
-      this.#failed = true;
-      this.#retrySubscribe = true;
+      this.#missed = true;
+      return;
+    }
+    if (this.#closed) return;
+    if (this.#sub.status !== 'ready') {
+      this.#missed = true; // dropped again meanwhile: the next 'ready' subscribes
       return;
     }
     this.#subscribed = true;
-    // Subscribed after a failed start: whatever L1 took in meanwhile was never covered.
-    if (this.#failed) this.#deliver({ reset: true });
-    this.#failed = false;
+    // Subscribed again after an outage, or after a failed start: whatever L1 took in
+    // meanwhile was never covered by the other processes' messages.
+    if (!this.#missed) return;
+    this.#missed = false;
+    this.#deliver({ reset: true });
   }
 
   async publish(message: { keys: readonly string[] } | { prefix: string }): Promise<void> {
@@ -157,6 +166,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#subscribed = false;
     this.#listeners.clear();
     // quit() waits for a reply that never comes while Redis is down: disconnect instead.

@@ -251,4 +251,44 @@ describe.runIf(requireRedisServer())('RedisQueueDriver across a Redis restart', 
     await queue.close();
     expect(done).toEqual([1, 2]);
   }, 30_000);
+
+  it('resubscribes its wake channel after a restart: an enqueue wakes a waiting worker again', async () => {
+    const driver = await RedisQueueDriver.connect({ url: redis().url, prefix: 'wake' });
+    const probe = new Redis(redis().url, { maxRetriesPerRequest: null });
+    probe.on('error', () => {});
+    const subscribers = async () => {
+      const [, count] = (await probe.pubsub('NUMSUB', 'wake:keel:wake')) as [string, number];
+      return count;
+    };
+    const until = async (ok: () => Promise<boolean>) => {
+      while (!(await ok())) await new Promise((r) => setTimeout(r, 20));
+    };
+    try {
+      await driver.waitForJobs(['q'], 5_000, new AbortController().signal);
+      expect(await subscribers()).toBe(1);
+      await redis().kill();
+      await redis().restart();
+      await until(async () => (await subscribers()) === 1);
+      // A 60-s wait that only the enqueue's wake can end within the test's timeout.
+      const waiting = driver.waitForJobs(['q'], 60_000, new AbortController().signal);
+      await driver.enqueue([record('q')]);
+      await waiting;
+    } finally {
+      probe.disconnect();
+      await driver.close();
+    }
+  }, 30_000);
+
+  it('a wait that starts while Redis is down still ends on abort', async () => {
+    await redis().kill();
+    const driver = await RedisQueueDriver.connect({ url: redis().url, prefix: 'down' });
+    try {
+      const controller = new AbortController();
+      const waiting = driver.waitForJobs(['q'], 60_000, controller.signal);
+      setTimeout(() => controller.abort(), 50);
+      await waiting;
+    } finally {
+      await driver.close();
+    }
+  }, 30_000);
 });

@@ -103,7 +103,9 @@ export class RedisQueueDriver implements QueueDriver {
   /** How many jobs each queue last proved to hold: the size of its next claim (see claim). */
   readonly #depth = new Map<string, number>();
   #subscriber: Redis | undefined;
-  #subscribed: Promise<unknown> | undefined;
+  /** Settles (never rejects) once the wake channel's first SUBSCRIBE has an answer. */
+  #subscribed: Promise<void> | undefined;
+  #listening = false;
   readonly #waiters = new Set<() => void>();
 
   private constructor(bull: BullMQ, client: Redis, options: RedisQueueDriverOptions) {
@@ -358,19 +360,45 @@ export class RedisQueueDriver implements QueueDriver {
     signal: AbortSignal,
   ): Promise<void> {
     if (signal.aborted || maxWaitMs <= 0) return;
-    if (this.#subscriber === undefined) {
-      this.#subscriber = this.#client.duplicate();
-      this.#subscriber.on('message', () => {
-        for (const wake of this.#waiters) wake();
+    const wait = (ms: number, until: AbortSignal) =>
+      abortableWait(ms, until, (wake) => {
+        this.#waiters.add(wake);
+        return () => this.#waiters.delete(wake);
       });
-      this.#subscribed = this.#subscriber.subscribe(this.#keys.wake);
-    }
-    await this.#subscribed;
-    if (signal.aborted) return;
-    await abortableWait(maxWaitMs, signal, (wake) => {
-      this.#waiters.add(wake);
-      return () => this.#waiters.delete(wake);
+    if (this.#listening) return wait(maxWaitMs, signal);
+    // Until the wake channel is subscribed, a job enqueued meanwhile wakes nobody: the first
+    // wait ends once the subscription is in place, and the worker claims again. With Redis
+    // down it is a plain wait.
+    const subscribed = new AbortController();
+    void this.#listen().then(() => subscribed.abort());
+    await wait(maxWaitMs, AbortSignal.any([signal, subscribed.signal]));
+  }
+
+  /**
+   * Subscribe to the wake channel, once, and again after every reconnect. ioredis's own
+   * autoResubscribe is off: it sends that SUBSCRIBE without handling its failure, which
+   * surfaces as an unhandled rejection when the connection drops again before the reply. A
+   * failed SUBSCRIBE only costs latency: waiting workers still poll every maxWaitMs.
+   */
+  #listen(): Promise<void> {
+    if (this.#subscribed !== undefined) return this.#subscribed;
+    const subscriber = this.#client.duplicate({ autoResubscribe: false });
+    this.#subscriber = subscriber;
+    // Connection errors surface where they matter: the worker logs each failed claim.
+    subscriber.on('error', () => {});
+    subscriber.on('message', () => {
+      for (const wake of this.#waiters) wake();
     });
+    const subscribe = () =>
+      subscriber.subscribe(this.#keys.wake).then(
+        () => undefined,
+        () => undefined,
+      );
+    subscriber.on('ready', () => void subscribe());
+    this.#subscribed = subscribe().then(() => {
+      this.#listening = true;
+    });
+    return this.#subscribed;
   }
 
   async stats(queues?: readonly string[]): Promise<QueueStats[]> {
