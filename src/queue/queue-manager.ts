@@ -49,6 +49,8 @@ const loaders: Record<string, DriverLoader> = {
     return RedisQueueDriver.connect({
       url: config?.driver === 'redis' ? config.url : undefined,
       prefix: config?.driver === 'redis' ? config.prefix : undefined,
+      onError: (error) =>
+        manager.logger.warn({ err: error, connection: name }, 'queue: Redis connection lost'),
     });
   },
 };
@@ -85,6 +87,11 @@ export class QueueManager {
   constructor(options: QueueManagerOptions) {
     this.config = options.config;
     this.#options = options;
+  }
+
+  /** The application's logger (drivers report connection trouble through it). */
+  get logger(): Logger {
+    return this.#options.logger;
   }
 
   /** The database connection of a `database` queue connection. */

@@ -4,6 +4,7 @@ import type { Job as BullJob, JobsOptions, Queue, Worker } from 'bullmq';
 // redis queue never needs it installed.
 import type { Redis } from 'ioredis';
 import { abortableWait } from '../../support/abortable-wait.js';
+import { outageWarning } from '../../support/outage-warning.js';
 import { closeRedisClient } from '../../support/redis-client.js';
 import type {
   BatchRecord,
@@ -46,6 +47,11 @@ export interface RedisQueueDriverOptions {
   maxRecordBytes?: number;
   /** How often BullMQ looks for jobs whose lock expired (ms, default 15 s). */
   stalledIntervalMs?: number;
+  /**
+   * The first connection error of each outage (the client reconnects by itself; the next
+   * outage is reported again). Without it they go unreported: workers log failed claims.
+   */
+  onError?: (error: Error) => void;
 }
 
 /**
@@ -125,6 +131,16 @@ export class RedisQueueDriver implements QueueDriver {
     const client = new Redis(options.url ?? 'redis://127.0.0.1:6379', {
       maxRetriesPerRequest: null,
     });
+    const onError = options.onError;
+    const outage = outageWarning((error) => {
+      try {
+        onError?.(error as Error);
+      } catch {
+        // A failing logger must not turn into an 'error' thrown inside ioredis.
+      }
+    });
+    outage.watch(client);
+    client.on('error', outage.onError);
     return new RedisQueueDriver(bull, client, options);
   }
 
@@ -384,7 +400,7 @@ export class RedisQueueDriver implements QueueDriver {
     if (this.#subscribed !== undefined) return this.#subscribed;
     const subscriber = this.#client.duplicate({ autoResubscribe: false });
     this.#subscriber = subscriber;
-    // Connection errors surface where they matter: the worker logs each failed claim.
+    // The main client reports the outage (see connect).
     subscriber.on('error', () => {});
     subscriber.on('message', () => {
       for (const wake of this.#waiters) wake();
