@@ -340,7 +340,9 @@ async function main() {
   const raw = `${JSON.stringify({ meta, baseline, summary, samples }, null, 2)}\n`;
 
   mkdirSync(options.out, { recursive: true });
-  const base = `${options.out}/${stamp(started)}`;
+  // Two runs started in the same minute must not overwrite each other: the second gets -2.
+  let base = `${options.out}/${stamp(started)}`;
+  for (let n = 2; existsSync(`${base}.json`); n++) base = `${options.out}/${stamp(started)}-${n}`;
   writeFileSync(`${base}.md`, markdown);
   writeFileSync(`${base}.json`, raw);
   writeFileSync(`${options.out}/latest.md`, markdown);
