@@ -37,7 +37,10 @@ const USAGE = `Usage: node bench/http/run.mjs [options]
   --forks N          fresh processes per server (default 1): every server is started N
                      times, each time for all routes and rounds; see bench/README.md
   --duration S       measured seconds per server per round (default 3)
-  --warmup S         unmeasured warm-up seconds before each measurement (default 2)
+  --warmup S         unmeasured warm-up seconds per server before a route's rounds (default 2)
+  --rewarm S         also S unmeasured seconds before every measured run (default 0). A
+                     server idles while the others are measured (about 40 s per round
+                     with seven servers, 10 s with three); this measures it warm again
   --connections N    concurrent connections (default 50)
   --servers a,b      servers to run (default: all in peers/: ${ORDER.join(', ')})
   --routes a,b       routes to run (default: ${ROUTES.map((r) => r.id).join(', ')})
@@ -63,6 +66,7 @@ function parseOptions(argv) {
       forks: { type: 'string', default: '1' },
       duration: { type: 'string', default: '3' },
       warmup: { type: 'string', default: '2' },
+      rewarm: { type: 'string', default: '0' },
       connections: { type: 'string', default: '50' },
       servers: { type: 'string' },
       routes: { type: 'string' },
@@ -93,11 +97,15 @@ function parseOptions(argv) {
   const warmup = Number(values.warmup);
   if (!Number.isInteger(warmup) || warmup < 0)
     fail(`--warmup must be 0 or more seconds, got "${values.warmup}"`);
+  const rewarm = Number(values.rewarm);
+  if (!Number.isInteger(rewarm) || rewarm < 0)
+    fail(`--rewarm must be 0 or more seconds, got "${values.rewarm}"`);
   return {
     rounds: positiveInt('rounds', values.rounds),
     forks: positiveInt('forks', values.forks),
     duration: positiveInt('duration', values.duration),
     warmup,
+    rewarm,
     connections: positiveInt('connections', values.connections),
     servers: pickList('server', values.servers, present),
     routes: pickList(
@@ -246,6 +254,9 @@ async function measureRoute(route, servers, options, generator, samples, fork) {
   for (let r = 1; r <= options.rounds; r++) {
     const round = (fork - 1) * options.rounds + r;
     for (const server of rotate(servers, r - 1)) {
+      if (options.rewarm > 0) {
+        await measure(server, route, options, generator, options.rewarm, servers);
+      }
       const result = await measure(server, route, options, generator, options.duration, servers);
       samples[server.name] ??= {};
       samples[server.name][route.id] ??= [];
@@ -282,7 +293,7 @@ async function main() {
     options.forks *
     options.servers.length *
     options.routes.length *
-    (options.warmup + options.rounds * options.duration);
+    (options.warmup + options.rounds * (options.rewarm + options.duration));
   const forks = options.forks > 1 ? ` in each of ${options.forks} forks` : '';
   console.log(
     `· ${options.servers.join(', ')} × ${options.routes.map((r) => r.id).join(', ')}; ${options.rounds} round(s)${forks}, ` +
@@ -323,6 +334,7 @@ async function main() {
     forks: options.forks,
     duration: options.duration,
     warmup: options.warmup,
+    ...(options.rewarm > 0 ? { rewarm: options.rewarm } : {}),
     connections: options.connections,
     loadGenerator: generator.version,
     pinned: options.pinned,

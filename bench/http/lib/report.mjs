@@ -132,7 +132,9 @@ export function toMarkdown({ meta, summary, routes, baseline }) {
     (forks > 1
       ? `${forks} forks (every server started afresh ${forks} times) of ${meta.rounds} alternating round(s)`
       : `${meta.rounds} alternating round(s)`) +
-      ` of ${meta.duration} s per route (after a ${meta.warmup} s warm-up that is not counted), ` +
+      ` of ${meta.duration} s per route (after a ${meta.warmup} s warm-up that is not counted` +
+      (meta.rewarm ? `, and ${meta.rewarm} s more before every measured run` : '') +
+      '), ' +
       `${meta.connections} connections, load generator ${meta.loadGenerator}. ` +
       (meta.pinned
         ? `Server pinned to CPU ${meta.serverCpu}, load generator to CPU ${meta.loadCpu} (\`taskset\`).`
