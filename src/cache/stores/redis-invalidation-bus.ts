@@ -92,7 +92,7 @@ export class RedisInvalidationBus implements InvalidationBus {
     // ioredis would send that SUBSCRIBE without handling its failure, and a connection that
     // drops again before the reply left an unhandled rejection behind).
     sub.on('ready', () => {
-      if (!this.#closed && !this.#subscribed && this.#missed) void this.#subscribe();
+      if (!this.#closed && this.#missed) void this.#subscribe();
     });
   }
 
@@ -137,11 +137,8 @@ export class RedisInvalidationBus implements InvalidationBus {
       this.#missed = true;
       return;
     }
+    // The reply came on the live connection: a 'close' after it finds the flag set.
     if (this.#closed) return;
-    if (this.#sub.status !== 'ready') {
-      this.#missed = true; // dropped again meanwhile: the next 'ready' subscribes
-      return;
-    }
     this.#subscribed = true;
     // Subscribed again after an outage, or after a failed start: whatever L1 took in
     // meanwhile was never covered by the other processes' messages.
