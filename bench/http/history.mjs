@@ -7,7 +7,9 @@
 //
 //   node bench/http/history.mjs                                  # keel and fastify, 40 s of /hello first
 //   node bench/http/history.mjs --history hello:25,users:25 --pairs 2
+//   node bench/http/history.mjs --history hello:5x4,users:5x4 --idle 35   # the published run's pattern
 import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cliTools, ensureDependencies } from '../lib/common.mjs';
@@ -31,7 +33,10 @@ const USAGE = `Usage: node bench/http/history.mjs [options]
 
   --servers a,b      servers (default: keel,fastify)
   --history r:S,...  what the "history" processes serve first, in order: route id and
-                     seconds (default hello:40)
+                     seconds, or r:SxN for N windows of S seconds (default hello:40)
+  --idle S           seconds every server idles after each history window (default 0).
+                     Each window runs against every history process in turn, so a
+                     process also idles while the others are served
   --route R          the measured route (default orders)
   --pairs N          history/fresh process pairs per server (default 1)
   --rounds N         measured runs per process (default 6)
@@ -52,6 +57,7 @@ function parseOptions(argv) {
     options: {
       servers: { type: 'string', default: 'keel,fastify' },
       history: { type: 'string', default: 'hello:40' },
+      idle: { type: 'string', default: '0' },
       route: { type: 'string', default: 'orders' },
       pairs: { type: 'string', default: '1' },
       rounds: { type: 'string', default: '6' },
@@ -68,15 +74,26 @@ function parseOptions(argv) {
     process.exit(0);
   }
   const routeIds = ROUTES.map((r) => r.id);
-  const history = values.history.split(',').map((entry) => {
-    const [id, seconds] = entry.split(':');
+  // `hello:5x4` is four windows of 5 s: the pattern of run.mjs, where a route's rounds are
+  // separated by the other servers' runs.
+  const history = values.history.split(',').flatMap((entry) => {
+    const [id, spec = ''] = entry.split(':');
     if (!routeIds.includes(id)) fail(`unknown route "${id}" in --history; known: ${routeIds}`);
-    return { route: ROUTES.find((r) => r.id === id), seconds: positiveInt('history', seconds) };
+    const [seconds, times = '1'] = spec.split('x');
+    const window = {
+      route: ROUTES.find((r) => r.id === id),
+      seconds: positiveInt('history', seconds),
+    };
+    return Array.from({ length: positiveInt('history', times) }, () => window);
   });
+  const idle = Number(values.idle);
+  if (!Number.isFinite(idle) || idle < 0)
+    fail(`--idle must be a number of seconds ≥ 0, got "${values.idle}"`);
   const [routeId] = pickList('route', values.route, routeIds);
   return {
     servers: pickList('server', values.servers, listPeers()),
     history,
+    idle,
     route: ROUTES.find((r) => r.id === routeId),
     pairs: positiveInt('pairs', values.pairs),
     rounds: positiveInt('rounds', values.rounds),
@@ -126,12 +143,13 @@ async function main() {
       procs.push({ server, port, child, pid: child.pid, history: i % 2 === 0, costs: [] });
     }
   }
-  const history = options.history.map((h) => `${h.seconds} s of ${h.route.label}`).join(', ');
+  const history = options.history.map((h) => `${h.seconds} s of ${h.route.id}`).join(', ');
+  const idle = options.idle > 0 ? `, ${options.idle} s idle after each` : '';
   console.log(
-    `· history: ${history}; then ${options.rounds} × ${options.duration} s of ${options.route.label}`,
+    `· history: ${history}${idle}; then ${options.rounds} × ${options.duration} s of ${options.route.label}`,
   );
-  for (const proc of procs.filter((p) => p.history)) {
-    for (const { route, seconds } of options.history) {
+  for (const { route, seconds } of options.history) {
+    for (const proc of procs.filter((p) => p.history)) {
       await runLoad(generator, route, {
         port: proc.port,
         connections: options.connections,
@@ -139,6 +157,7 @@ async function main() {
         cpu: options.loadCpu,
       });
     }
+    if (options.idle > 0) await sleep(options.idle * 1000);
   }
   for (let round = 0; round < options.rounds; round++) {
     // Alternate the order, so no process always runs right after the same neighbour.
