@@ -8,11 +8,11 @@
 //   node bench/http/history.mjs                                  # keel and fastify, 40 s of /hello first
 //   node bench/http/history.mjs --history hello:25,users:25 --pairs 2
 //   node bench/http/history.mjs --history hello:5x4,users:5x4 --idle 35   # the published run's pattern
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cliTools, ensureDependencies } from '../lib/common.mjs';
+import { keelDistState, STALE_DIST_WARNING } from './lib/keel-dist.mjs';
 import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
 import { median } from './lib/report.mjs';
 import {
@@ -27,7 +27,6 @@ import { listPeers } from './verify.mjs';
 
 const { fail, positiveInt, pickList } = cliTools('bench/http history');
 const HERE = fileURLToPath(new URL('./', import.meta.url));
-const KEEL_DIST = fileURLToPath(new URL('../../dist/http/index.js', import.meta.url));
 
 const USAGE = `Usage: node bench/http/history.mjs [options]
 
@@ -123,13 +122,17 @@ async function measure(generator, proc, route, options) {
 async function main() {
   const options = parseOptions(process.argv.slice(2));
   ensureDependencies(HERE, 'bench/http', fail);
-  if (options.servers.some((s) => s.startsWith('keel')) && !existsSync(KEEL_DIST))
-    fail('dist/http/index.js is missing: run `npm run build` at the repo root');
+  if (options.servers.some((s) => s.startsWith('keel'))) {
+    const state = keelDistState();
+    if (state === 'missing')
+      fail('dist/http/index.js is missing: run `npm run build` at the repo root');
+    if (state === 'stale') console.log(STALE_DIST_WARNING);
+  }
   process.once('SIGINT', () => {
     killAll();
     process.exit(130);
   });
-  const generator = pickLoadGenerator('wrk');
+  const generator = pickLoadGenerator();
   const procs = [];
   for (const server of options.servers) {
     for (let i = 0; i < options.pairs * 2; i++) {

@@ -6,11 +6,12 @@
 //
 //   node bench/http/run.mjs --rounds 10 --duration 3
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cliTools, ensureDependencies } from '../lib/common.mjs';
+import { keelDistState, ROOT, STALE_DIST_WARNING } from './lib/keel-dist.mjs';
 import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
 import { machineInfo, peerVersions, pickBaseline, summarise, toMarkdown } from './lib/report.mjs';
 import {
@@ -26,8 +27,6 @@ import { listPeers, verifyPeer } from './verify.mjs';
 const { fail, positiveInt, pickList } = cliTools('bench/http');
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const KEEL_DIST = `${ROOT}dist/http/index.js`;
 /** Keel first, then the peers; rounds keep this order. */
 const ORDER = ['keel', 'keel-observed', 'fastify', 'express', 'hono', 'nestjs', 'node-http'];
 
@@ -133,7 +132,8 @@ function prepareKeel(options, skipped) {
     const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
     if (result.status !== 0) fail('npm run build failed');
   }
-  if (!existsSync(KEEL_DIST)) {
+  const state = keelDistState();
+  if (state === 'missing') {
     const reason =
       'keel (dist/http/index.js missing: run `npm run build` at the repo root, or pass --build)';
     console.log(`! skipping ${reason}`);
@@ -141,10 +141,7 @@ function prepareKeel(options, skipped) {
     options.servers = options.servers.filter((s) => s !== 'keel');
     return;
   }
-  const srcHttp = `${ROOT}src/http`;
-  if (existsSync(srcHttp) && statSync(srcHttp).mtimeMs > statSync(KEEL_DIST).mtimeMs) {
-    console.log('! dist/http looks older than src/http; pass --build to measure the current code');
-  }
+  if (state === 'stale') console.log(`${STALE_DIST_WARNING} (or pass --build)`);
 }
 
 function canPin(options) {
