@@ -14,6 +14,7 @@ import type { RequestInstrument, RequestOutcome } from './instrument.js';
 import { type CompiledRoute, MiddlewareRegistry } from './pipeline.js';
 import { releaseEmptyRequest } from './response.js';
 import { Router, RouteTable } from './router/index.js';
+import { kContext, kObserved } from './server/slots.js';
 import type { RouteRecord } from './types.js';
 
 export interface HttpKernelOptions {
@@ -40,8 +41,6 @@ export interface HttpKernelOptions {
  * The request kernel: route lookup, the route's pre-composed pipeline, the response, and
  * errors as problem+json. One instance serves the Node server, `fetch()` and `inject()`.
  */
-const kContext = Symbol('keel.context');
-const kObserved = Symbol('keel.observed');
 
 /** What the instruments began with, until the response closes. */
 interface Observation {

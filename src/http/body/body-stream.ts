@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { pipeline, Transform, type TransformCallback, Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { isKeelError } from '../../support/index.js';
+import { kLatestResponse, kPlainRead } from '../server/slots.js';
 import { DEFAULT_BODY_TIMEOUT_MS, defaultBodyLimits } from './body-options.js';
 import { parseContentEncoding } from './content-type.js';
 import {
@@ -70,12 +71,6 @@ export function abandonRequest(req: IncomingMessage, drain: boolean, remaining?:
   req.on('data', discard);
   req.resume();
 }
-
-/**
- * Where Keel's HTTP server keeps each connection's newest response (on the socket). A
- * request whose body is being read is that response's: nothing after it has been parsed.
- */
-export const kLatestResponse = Symbol('keel.latestResponse');
 
 /**
  * Stop reading `req` for good. The rest of its body stays unread, so its connection cannot
@@ -377,9 +372,6 @@ function collectPlain(
     req.on('close', onPlainClose);
   });
 }
-
-/** Where a request keeps the state of its plain body read, for the shared listeners. */
-const kPlainRead = Symbol('keel.plainRead');
 
 type ReadingRequest = IncomingMessage & { [kPlainRead]?: PlainRead };
 

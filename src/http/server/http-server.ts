@@ -2,7 +2,6 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { parseDuration } from '../../support/index.js';
-import { kLatestResponse } from '../body/body-stream.js';
 import {
   type ClientErrorLike,
   classifyClientError,
@@ -21,6 +20,12 @@ import {
   type ResolvedServerOptions,
   resolveServerOptions,
 } from './server-options.js';
+import {
+  declareSocketSlots,
+  KeelIncomingMessage,
+  KeelServerResponse,
+  kLatestResponse,
+} from './slots.js';
 
 /** What the server calls for each request; the request kernel's dispatch. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -81,6 +86,9 @@ export class HttpServer {
         connectionsCheckingInterval: o.connectionsCheckingInterval,
         // Explicit so that `--insecure-http-parser` on the command line cannot relax it.
         insecureHTTPParser: false,
+        // Node's classes with Keel's slots declared: one V8 map per kind (see slots.ts).
+        IncomingMessage: KeelIncomingMessage,
+        ServerResponse: KeelServerResponse,
       },
       this.#onRequest,
     );
@@ -203,6 +211,7 @@ export class HttpServer {
   }
 
   readonly #onConnection = (socket: Socket): void => {
+    declareSocketSlots(socket);
     this.#sockets.add(socket);
     // `on`: a socket closes once. A long-lived `once` per connection is what teaches V8 to
     // pretenure Node's `once` wrappers (see collectPlain in body-stream.ts).

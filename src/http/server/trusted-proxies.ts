@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import proxyAddr from 'proxy-addr';
 import { suggest } from '../../support/index.js';
 import { E_INVALID_TRUSTED_PROXY } from './errors.js';
+import { kPeerAddress } from './slots.js';
 
 /**
  * Which peers may speak for the client through `X-Forwarded-*` headers:
@@ -85,8 +86,6 @@ function compileTrust(trust: TrustProxy): TrustFn {
     'expected a boolean, a number, a string or an array',
   );
 }
-
-const kPeerAddress = Symbol('keel.peerAddress');
 
 /** The socket's peer address, normalized (see {@link normalizeIp}) on first use and kept. */
 function peerAddress(socket: object, remote: string): string {
