@@ -366,9 +366,13 @@ function collectPlain(
     //
     // The listeners are shared functions that find their read on the request: one object per
     // body instead of a closure per event.
+    //
+    // No 'error' listener: a request stream emits 'error' only to a listener (Node's
+    // IncomingMessage destroys quietly without one), and 'close' always comes, last, so an
+    // unsettled read at 'close' is a failed one, whatever failed. One listener fewer: 1.1k
+    // instructions less per POST /orders on the main thread (callgrind).
     req.on('data', onPlainData);
     req.on('end', onPlainEnd);
-    req.on('error', onPlainError);
     req.on('close', onPlainClose);
   });
 }
@@ -453,12 +457,12 @@ function onPlainEnd(this: ReadingRequest): void {
   this[kPlainRead]?.end();
 }
 
-function onPlainError(this: ReadingRequest): void {
-  this[kPlainRead]?.fail(new E_BODY_ABORTED());
-}
-
+// 'close' is a request's last event: after 'end' the read is settled and this does nothing;
+// before it (aborted, destroyed, with or without an error) the body will not come.
+// (The error is built only then: an Error captures a stack, 40k instructions.)
 function onPlainClose(this: ReadingRequest): void {
-  if (!this.complete) this[kPlainRead]?.fail(new E_BODY_ABORTED());
+  const read = this[kPlainRead];
+  if (read !== undefined && !read.settled) read.fail(new E_BODY_ABORTED());
 }
 
 /**
