@@ -37,11 +37,6 @@ export interface HttpKernelOptions {
   controllerFactory?: (controller: new (...args: never[]) => unknown) => unknown;
 }
 
-/**
- * The request kernel: route lookup, the route's pre-composed pipeline, the response, and
- * errors as problem+json. One instance serves the Node server, `fetch()` and `inject()`.
- */
-
 /** What the instruments began with, until the response closes. */
 interface Observation {
   readonly started: number;
@@ -53,6 +48,10 @@ type TrackedResponse = ServerResponse & {
   [kObserved]?: Observation | undefined;
 };
 
+/**
+ * The request kernel: route lookup, the route's pre-composed pipeline, the response, and
+ * errors as problem+json. One instance serves the Node server, `fetch()` and `inject()`.
+ */
 export class HttpKernel {
   /** The application-level router; modules add their own routers with `addRoutes`. */
   readonly router: Router;

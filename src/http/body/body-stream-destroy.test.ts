@@ -1,6 +1,5 @@
 import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import net from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readBody } from './body-stream.js';
 
@@ -15,80 +14,61 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** A server whose handler reads the body and hands the request and the outcome over. */
-async function start(
-  onRequest: (req: IncomingMessage, read: Promise<Buffer>) => void,
-): Promise<number> {
-  server = http.createServer((req, res) => {
-    const read = readBody(req, { limit: 1024 * 1024, timeoutMs: 5_000 });
-    read.catch(() => undefined).finally(() => res.destroy());
-    onRequest(req, read);
+/**
+ * Start a server whose handler reads the body, call `onRequest` with the request and the
+ * client's socket (which has sent the head and 5 of 100 body bytes), and resolve with the
+ * read's outcome: 'resolved' or the rejection's error code.
+ */
+async function readOutcome(
+  onRequest: (req: IncomingMessage, client: net.Socket) => void,
+): Promise<string> {
+  let client!: net.Socket;
+  const outcome = new Promise<string>((resolve) => {
+    server = http.createServer((req, res) => {
+      const read = readBody(req, { limit: 1024 * 1024, timeoutMs: 5_000 });
+      read.then(
+        () => resolve('resolved'),
+        (error: { code?: string }) => resolve(error.code ?? String(error)),
+      );
+      read.catch(() => undefined).finally(() => res.destroy());
+      onRequest(req, client);
+    });
   });
   await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return (server.address() as AddressInfo).port;
-}
-
-/** Send the head and part of a body, then keep the connection open. */
-function partialPost(port: number): net.Socket {
-  const socket = net.connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  socket.write(
+  client = net.connect((server!.address() as AddressInfo).port, '127.0.0.1');
+  client.on('error', () => undefined);
+  client.write(
     'POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nhello',
   );
-  return socket;
-}
-
-async function outcomeOf(read: Promise<Buffer>): Promise<string> {
   try {
-    await read;
-    return 'resolved';
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
+    return await outcome;
+  } finally {
+    client.destroy();
   }
 }
 
 describe('a plain body read on a destroyed request', () => {
   it('rejects with E_BODY_ABORTED when the app destroys the request with an error', async () => {
-    let socket: net.Socket | undefined;
-    const outcome = new Promise<string>((resolve) => {
-      void start((req, read) => {
-        req.once('data', () => req.destroy(new Error('app gave up')));
-        void outcomeOf(read).then(resolve);
-      }).then((port) => {
-        socket = partialPost(port);
-      });
+    const outcome = await readOutcome((req) => {
+      req.once('data', () => req.destroy(new Error('app gave up')));
     });
-    expect(await outcome).toBe('E_BODY_ABORTED');
-    socket?.destroy();
+    expect(outcome).toBe('E_BODY_ABORTED');
   });
 
-  it("rejects once, and the app's own 'error' listener still gets the error", async () => {
+  it("rejects with E_BODY_ABORTED, and the app's own 'error' listener still gets the error", async () => {
     const seen: string[] = [];
-    let socket: net.Socket | undefined;
-    const outcome = new Promise<string>((resolve) => {
-      void start((req, read) => {
-        req.on('error', (error) => seen.push(error.message));
-        req.once('data', () => req.destroy(new Error('app gave up')));
-        void outcomeOf(read).then(resolve);
-      }).then((port) => {
-        socket = partialPost(port);
-      });
+    const outcome = await readOutcome((req) => {
+      req.on('error', (error) => seen.push(error.message));
+      req.once('data', () => req.destroy(new Error('app gave up')));
     });
-    expect(await outcome).toBe('E_BODY_ABORTED');
+    expect(outcome).toBe('E_BODY_ABORTED');
     expect(seen).toEqual(['app gave up']);
-    socket?.destroy();
   });
 
   it('rejects with E_BODY_ABORTED when the client goes away mid-body', async () => {
-    let socket: net.Socket | undefined;
-    const outcome = new Promise<string>((resolve) => {
-      void start((req, read) => {
-        req.once('data', () => socket?.destroy());
-        void outcomeOf(read).then(resolve);
-      }).then((port) => {
-        socket = partialPost(port);
-      });
+    const outcome = await readOutcome((req, client) => {
+      req.once('data', () => client.destroy());
     });
-    expect(await outcome).toBe('E_BODY_ABORTED');
+    expect(outcome).toBe('E_BODY_ABORTED');
   });
 });
