@@ -13,6 +13,16 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cliTools } from '../lib/common.mjs';
+import {
+  addCosts,
+  CATEGORIES,
+  functionCosts,
+  PERF_MAP_FLAGS,
+  perfMapPath,
+  readPerfMap,
+  removePerfMap,
+  summarize,
+} from './lib/function-costs.mjs';
 import { pickLoadGenerator, ROUTES, runLoad } from './lib/load-generator.mjs';
 import { machineInfo, median, peerVersions } from './lib/report.mjs';
 import { freePort, killAll, startServer, stopServer, waitPortFree } from './lib/server-process.mjs';
@@ -36,6 +46,10 @@ const USAGE = `Usage: node bench/http/cost.mjs [options]
                      --branch-sim): main-thread misses and mispredictions per request. The
                      caches are set, not detected (a VM reports odd sizes): I1 and D1
                      32 KiB 8-way, the last level 1 MiB 8-way (a Zen core's L2), 64-byte lines
+  --functions        name where the main thread's instructions go: per-request totals by
+                     origin (Keel, the peer file, dependencies, Node's JavaScript, V8, native
+                     code) and the costliest functions, JavaScript named through the perf
+                     map node writes with --perf-basic-prof
   --keep             keep each server's callgrind dumps (one per window) and print their
                      folder, for callgrind_annotate
   --help`;
@@ -53,6 +67,7 @@ function parseOptions(argv) {
       out: { type: 'string', default: `${HERE}results` },
       keep: { type: 'boolean', default: false },
       sim: { type: 'boolean', default: false },
+      functions: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -79,6 +94,7 @@ function parseOptions(argv) {
     out: values.out,
     keep: values.keep,
     sim: values.sim,
+    functions: values.functions,
   };
 }
 
@@ -118,8 +134,9 @@ const SIM_EVENTS = {
 /**
  * The newest callgrind dump in `dir`, one file per thread (`callgrind.out.<dump>-<thread>`,
  * from `--separate-threads=yes`): `{ all, main }` instructions, every thread's and the main
- * thread's (thread 01, where the event loop and the JavaScript run), and `sim`, the main
- * thread's simulated events (see SIM_EVENTS) when the dump has them. The other threads are
+ * thread's (thread 01, where the event loop and the JavaScript run), `sim`, the main
+ * thread's simulated events (see SIM_EVENTS) when the dump has them, and `mainText`, the
+ * main thread's dump itself (for `--functions`). The other threads are
  * V8's GC helpers and compilers: their work is real, but it comes in bursts that can land in
  * one window and not the next, so the main thread's count is the steadier comparison.
  */
@@ -134,6 +151,7 @@ function lastDumpInstructions(dir) {
   let all = 0;
   let main = 0;
   let sim;
+  let mainText;
   for (const { file, thread } of files.filter((f) => f.dump === dump)) {
     const text = readFileSync(`${dir}/${file}`, 'utf8');
     const summary = /^summary:\s+([\d ]+)$/m.exec(text);
@@ -144,6 +162,7 @@ function lastDumpInstructions(dir) {
     all += counts[0];
     if (thread !== 1) continue;
     main = counts[0];
+    mainText = text;
     if (!names.includes('Bcm')) continue;
     const count = (name) => counts[names.indexOf(name)] ?? 0;
     sim = Object.fromEntries(
@@ -153,7 +172,7 @@ function lastDumpInstructions(dir) {
       ]),
     );
   }
-  return { all, main, sim };
+  return { all, main, sim, mainText };
 }
 
 async function measureServer(name, options, generator, results) {
@@ -171,7 +190,10 @@ async function measureServer(name, options, generator, results) {
       '--compress-strings=no',
       ...(options.sim ? SIM_FLAGS : []),
     ],
+    nodeFlags: options.functions ? PERF_MAP_FLAGS : [],
   });
+  // valgrind runs node in its own process: the server's pid is node's, and its perf map's.
+  const pid = server.child.pid;
   try {
     const failures = await verifyPeer(port);
     if (failures.length > 0)
@@ -182,13 +204,21 @@ async function measureServer(name, options, generator, results) {
       const perRequest = [];
       const mainPerRequest = [];
       const simPerRequest = [];
+      const costs = new Map();
+      let served = 0;
       for (let i = 0; i < options.samples; i++) {
         callgrind(server.child.pid, '-z');
         const result = await runLoad(generator, route, { ...load, amount: options.requests });
         callgrind(server.child.pid, '-d');
         if (result.non2xx + result.socketErrors > 0)
-          throw new Error(`${name} ${route.id}: ${result.non2xx + result.socketErrors} errors`);
+          throw new Error(
+            `${name} ${route.id}: ${result.non2xx} non-2xx responses, ${result.socketErrors} socket errors or timeouts`,
+          );
         const counted = lastDumpInstructions(dir);
+        if (options.functions) {
+          addCosts(costs, functionCosts(counted.mainText, readPerfMap(perfMapPath(pid))));
+          served += result.requests;
+        }
         perRequest.push(counted.all / result.requests);
         mainPerRequest.push(counted.main / result.requests);
         if (counted.sim) {
@@ -215,6 +245,7 @@ async function measureServer(name, options, generator, results) {
               ),
             }
           : {}),
+        ...(options.functions ? { functions: summarize(costs, served) } : {}),
       };
       const kilo = (list) => list.map((n) => Math.round(n / 1000)).join(', ');
       console.log(
@@ -228,10 +259,16 @@ async function measureServer(name, options, generator, results) {
           `  ${''.padEnd(18)} main thread misses/request: I1 ${round('i1')}, D1 ${round('d1')}, LL ${round('ll')}; mispredicted branches ${round('branch')}`,
         );
       }
+      const named = results[name][route.id].functions;
+      if (named) {
+        const parts = CATEGORIES.map((c) => `${c} ${Math.round(named.categories[c].ir)}`);
+        console.log(`  ${''.padEnd(18)} main thread by origin: ${parts.join(', ')}`);
+      }
     }
   } finally {
     await stopServer(server.child);
     await waitPortFree(port);
+    if (options.functions) removePerfMap(pid);
     if (options.keep) console.log(`  ${name} callgrind dumps kept in ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
@@ -275,6 +312,7 @@ function toMarkdown({ meta, results, options }) {
     }
     lines.push('');
     if (rows.some((row) => row.sim)) lines.push(...simTable(rows, results.keel?.[route.id]?.sim));
+    if (rows.some((row) => row.functions)) lines.push(...functionTables(rows));
   }
   return lines.join('\n');
 }
@@ -300,6 +338,52 @@ function simTable(rows, keel) {
     );
   }
   lines.push('');
+  return lines;
+}
+
+/**
+ * The `--functions` tables: the main thread's instructions (and, with `--sim`, D1 misses) per
+ * request by origin for every server, then each server's costliest functions.
+ */
+function functionTables(rows) {
+  const named = rows.filter((r) => r.functions);
+  const simulated = named.some((r) => r.functions.simulated);
+  const n = (value) => Math.round(value).toLocaleString('en-US');
+  const cell = (cost) => (simulated ? `${n(cost.ir)} / ${n(cost.d1)}` : n(cost.ir));
+  const lines = [
+    `Main thread ${simulated ? 'instructions / D1 misses' : 'instructions'} per request by origin ` +
+      "(self cost, summed over the windows): Keel's own code, the peer's file, its dependencies, " +
+      "Node's JavaScript, V8 (builtins, regular expressions, runtime and GC) and native code " +
+      '(Node, llhttp, libuv, libc).',
+    '',
+    `| server | ${CATEGORIES.join(' | ')} |`,
+    `|---|${CATEGORIES.map(() => '---:').join('|')}|`,
+  ];
+  for (const row of named) {
+    const cells = CATEGORIES.map((c) => cell(row.functions.categories[c]));
+    lines.push(`| ${row.s === 'keel' ? '**keel**' : row.s} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  const table = (title, list) => {
+    lines.push(
+      title,
+      '',
+      `| instructions |${simulated ? ' D1 misses | LL misses |' : ''} origin | function |`,
+      `|---:|${simulated ? '---:|---:|' : ''}---|---|`,
+    );
+    for (const fn of list) {
+      const name = fn.name.replaceAll('|', '\\|').replaceAll('`', "'").slice(0, 120);
+      const misses = simulated ? ` ${n(fn.d1)} | ${n(fn.ll)} |` : '';
+      lines.push(`| ${n(fn.ir)} |${misses} ${fn.category} | \`${name}\` |`);
+    }
+    lines.push('');
+  };
+  for (const row of named) {
+    table(`Costliest functions, ${row.s} (per request, self cost):`, row.functions.functions);
+    if (row.functions.byD1) {
+      table(`Most D1 misses, ${row.s} (per request, self cost):`, row.functions.byD1);
+    }
+  }
   return lines;
 }
 

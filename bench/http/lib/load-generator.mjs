@@ -120,7 +120,10 @@ function commandFor(generator, route, { port, connections, seconds, amount }) {
     return ['wrk', [...args, url]];
   }
   // A fixed number of requests (`amount`, autocannon only) instead of a duration.
-  const limit = amount === undefined ? ['-d', String(seconds)] : ['-a', String(amount)];
+  // A counted run is cost.mjs's, under valgrind: a request can take seconds there (a full
+  // GC, an optimizing compile), past autocannon's 10-s default timeout.
+  const limit =
+    amount === undefined ? ['-d', String(seconds)] : ['-a', String(amount), '-t', '120'];
   const args = [AUTOCANNON_BIN, '-c', String(connections), ...limit, '-j', '-n'];
   if (route.method === 'POST') {
     args.push(
