@@ -21,6 +21,7 @@ writeFileSync(
     `3000 40 JS:^read file://${root}dist/http/body/body-reader.js:64:9`,
     'not a map line',
     '4000 10 RegExp:^[a-z]+$',
+    '5000 10 JS:* :3:17',
     '',
   ].join('\n'),
 );
@@ -58,6 +59,7 @@ describe('bench function costs (cost.mjs --functions)', () => {
     expect(nameAt(map, 0x1100)).toBeUndefined();
     expect(nameAt(map, 0x10)).toBeUndefined();
     expect(nameAt(map, 0x4005)).toBe('RegExp:^[a-z]+$');
+    expect(nameAt(map, 0x5000)).toBe(' :3:17 (eval)');
   });
 
   it('sums self cost per function, one name whatever the tier, skipping call costs', () => {
@@ -85,6 +87,8 @@ describe('bench function costs (cost.mjs --functions)', () => {
     expect(categoryOf('Builtins_LoadIC')).toBe('V8');
     expect(categoryOf('v8::internal::Heap::Scavenge()')).toBe('V8');
     expect(categoryOf('llhttp__internal_execute')).toBe('native');
+    expect(categoryOf('std::_Rb_tree<node::Parser*>, node::Parser*')).toBe('native');
+    expect(categoryOf(' :3:17 (eval)')).toBe('eval JS');
 
     const summary = summarize(addCosts(addCosts(new Map(), costs0()), costs0()), 20, 2);
     expect(summary.simulated).toBe(true);

@@ -47,9 +47,9 @@ const USAGE = `Usage: node bench/http/cost.mjs [options]
                      caches are set, not detected (a VM reports odd sizes): I1 and D1
                      32 KiB 8-way, the last level 1 MiB 8-way (a Zen core's L2), 64-byte lines
   --functions        name where the main thread's instructions go: per-request totals by
-                     origin (Keel, the peer file, dependencies, Node's JavaScript, V8, native
-                     code) and the costliest functions, JavaScript named through the perf
-                     map node writes with --perf-basic-prof
+                     origin (Keel, the peer file, dependencies, eval'd JavaScript, Node's
+                     JavaScript, V8, native code) and the costliest functions, JavaScript
+                     named through the perf map node writes with --perf-basic-prof
   --keep             keep each server's callgrind dumps (one per window) and print their
                      folder, for callgrind_annotate
   --help`;
@@ -353,6 +353,7 @@ function functionTables(rows) {
   const lines = [
     `Main thread ${simulated ? 'instructions / D1 misses' : 'instructions'} per request by origin ` +
       "(self cost, summed over the windows): Keel's own code, the peer's file, its dependencies, " +
+      'JavaScript without a file (`new Function`, `eval`: Zod compiles object schemas so), ' +
       "Node's JavaScript, V8 (builtins, regular expressions, runtime and GC) and native code " +
       '(Node, llhttp, libuv, libc).',
     '',

@@ -51,12 +51,14 @@ export function readPerfMap(path) {
 
 /**
  * One name per function whatever tier ran it: `JS:*f file:///…/src/x.js:3:9` (optimized),
- * `JS:^f` (baseline) and `JS:~f` (interpreted) become `f src/x.js:3:9`.
+ * `JS:^f` (baseline) and `JS:~f` (interpreted) become `f src/x.js:3:9`. Code without a
+ * file (from `new Function` or `eval`, as Zod compiles its object schemas) is marked so.
  */
 function tidy(name) {
   const js = /^JS:[*^~+-]?(.*)$/.exec(name);
-  const text = js ? js[1] : name;
-  return text.replaceAll(`file://${REPO}`, '').replaceAll(REPO, '');
+  if (!js) return name;
+  const text = js[1].replaceAll(`file://${REPO}`, '').replaceAll(REPO, '');
+  return /(^|\s):\d+:\d+$/.test(text) ? `${text} (eval)` : text;
 }
 
 /** The name of the code at `address`, or undefined when no map entry holds it. */
@@ -133,14 +135,16 @@ export function categoryOf(name) {
   if (name.includes('bench/http/peers/')) return 'peer';
   if (name.includes('node_modules/')) return 'dependencies';
   if (/(^|\s)(dist|src)\//.test(name)) return 'keel';
-  if (name.includes(' node:')) return 'node JS';
+  if (name.endsWith(' (eval)')) return 'eval JS';
+  // `emit node:events:517:44`, not C++'s `node::Parser` (`std::_Rb_tree<node::…>, node::…`).
+  if (/\snode:(?!:)/.test(name)) return 'node JS';
   if (name.startsWith('Builtins_') || name.startsWith('RegExp:') || name.includes('v8::'))
     return 'V8';
   if (name === '(unnamed JIT code)') return 'V8';
   return 'native';
 }
 
-export const CATEGORIES = ['keel', 'peer', 'dependencies', 'node JS', 'V8', 'native'];
+export const CATEGORIES = ['keel', 'peer', 'dependencies', 'eval JS', 'node JS', 'V8', 'native'];
 
 /**
  * Per-request totals by category and the `top` costliest functions (by instructions, and
