@@ -38,6 +38,10 @@ const USAGE = `Usage: node bench/http/cost.mjs [options]
   --requests N       measured requests per route (default 10000)
   --warmup N         unmeasured requests first, so the JIT has settled (default 5000)
   --samples N        measured windows per route; the median is reported (default 3)
+  --forks N          processes per server, one after the other (default 1): the same build
+                     can settle into states several percent apart (which V8 paths, how big
+                     a nursery), so one process is one sample; medians are over every
+                     window of every process
   --connections N    concurrent connections (default 50)
   --servers a,b      servers (default: all in peers/)
   --routes a,b       routes (default: ${ROUTES.map((r) => r.id).join(', ')})
@@ -61,6 +65,7 @@ function parseOptions(argv) {
       requests: { type: 'string', default: '10000' },
       warmup: { type: 'string', default: '5000' },
       samples: { type: 'string', default: '3' },
+      forks: { type: 'string', default: '1' },
       connections: { type: 'string', default: '50' },
       servers: { type: 'string' },
       routes: { type: 'string' },
@@ -84,6 +89,7 @@ function parseOptions(argv) {
     requests: positiveInt('requests', values.requests),
     warmup: positiveInt('warmup', values.warmup),
     samples: positiveInt('samples', values.samples),
+    forks: positiveInt('forks', values.forks),
     connections: positiveInt('connections', values.connections),
     servers: pickList('server', values.servers, present),
     routes: pickList(
@@ -175,7 +181,12 @@ function lastDumpInstructions(dir) {
   return { all, main, sim, mainText };
 }
 
-async function measureServer(name, options, generator, results) {
+/**
+ * One process of server `name`: every route, `options.samples` windows each, added to
+ * `raw[name][route]` (windows grouped by process, summed function costs) for
+ * {@link summarizeRuns}.
+ */
+async function measureServer(name, options, generator, raw, fork) {
   const dir = mkdtempSync(`${os.tmpdir()}/keel-cost-${name}-`);
   const port = await freePort();
   const server = await startServer(name, {
@@ -201,11 +212,13 @@ async function measureServer(name, options, generator, results) {
     for (const route of options.routes) {
       const load = { port, connections: options.connections, seconds: 600 };
       await runLoad(generator, route, { ...load, amount: options.warmup });
+      raw[name] ??= {};
+      raw[name][route.id] ??= { forks: [], costs: new Map(), served: 0 };
+      const acc = raw[name][route.id];
       const perRequest = [];
       const mainPerRequest = [];
       const simPerRequest = [];
-      const costs = new Map();
-      let served = 0;
+      acc.forks.push({ perRequest, mainPerRequest, simPerRequest });
       for (let i = 0; i < options.samples; i++) {
         callgrind(server.child.pid, '-z');
         const result = await runLoad(generator, route, { ...load, amount: options.requests });
@@ -216,8 +229,8 @@ async function measureServer(name, options, generator, results) {
           );
         const counted = lastDumpInstructions(dir);
         if (options.functions) {
-          addCosts(costs, functionCosts(counted.mainText, readPerfMap(perfMapPath(pid))));
-          served += result.requests;
+          addCosts(acc.costs, functionCosts(counted.mainText, readPerfMap(perfMapPath(pid))));
+          acc.served += result.requests;
         }
         perRequest.push(counted.all / result.requests);
         mainPerRequest.push(counted.main / result.requests);
@@ -229,58 +242,77 @@ async function measureServer(name, options, generator, results) {
           );
         }
       }
-      results[name] ??= {};
-      results[name][route.id] = {
-        samples: perRequest,
-        median: median(perRequest),
-        mainSamples: mainPerRequest,
-        mainMedian: median(mainPerRequest),
-        ...(simPerRequest.length > 0
-          ? {
-              sim: Object.fromEntries(
-                Object.keys(SIM_EVENTS).map((kind) => [
-                  kind,
-                  median(simPerRequest.map((window) => window[kind])),
-                ]),
-              ),
-            }
-          : {}),
-        ...(options.functions ? { functions: summarize(costs, served) } : {}),
-      };
       const kilo = (list) => list.map((n) => Math.round(n / 1000)).join(', ');
+      const label = options.forks > 1 ? `${route.id} #${fork}` : route.id;
       console.log(
-        `  ${name.padEnd(10)} ${route.id.padEnd(7)} ${Math.round(median(perRequest)).toLocaleString('en-US').padStart(9)} instructions/request` +
+        `  ${name.padEnd(10)} ${label.padEnd(7)} ${Math.round(median(perRequest)).toLocaleString('en-US').padStart(9)} instructions/request` +
           `  (${kilo(perRequest)} k); main thread ${Math.round(median(mainPerRequest)).toLocaleString('en-US')} (${kilo(mainPerRequest)} k)`,
       );
-      const sim = results[name][route.id].sim;
+      const sim = simPerRequest.length > 0 ? medianSim(simPerRequest) : undefined;
       if (sim) {
         const round = (kind) => Math.round(sim[kind]).toLocaleString('en-US');
         console.log(
           `  ${''.padEnd(18)} main thread misses/request: I1 ${round('i1')}, D1 ${round('d1')}, LL ${round('ll')}; mispredicted branches ${round('branch')}`,
         );
       }
-      const named = results[name][route.id].functions;
-      if (named) {
+      if (options.functions) {
+        const named = summarize(acc.costs, acc.served);
         const parts = CATEGORIES.map((c) => `${c} ${Math.round(named.categories[c].ir)}`);
-        console.log(`  ${''.padEnd(18)} main thread by origin: ${parts.join(', ')}`);
+        const scope = options.forks > 1 ? 'so far' : '';
+        console.log(`  ${''.padEnd(18)} main thread by origin${scope}: ${parts.join(', ')}`);
       }
     }
   } finally {
     await stopServer(server.child);
     await waitPortFree(port);
     if (options.functions) removePerfMap(pid);
-    if (options.keep) console.log(`  ${name} callgrind dumps kept in ${dir}`);
+    if (options.keep) console.log(`  ${name} callgrind dumps kept in ${dir} (process ${fork})`);
     else rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** The median of each simulated event over windows. */
+function medianSim(windows) {
+  return Object.fromEntries(
+    Object.keys(SIM_EVENTS).map((kind) => [kind, median(windows.map((w) => w[kind]))]),
+  );
+}
+
+/**
+ * Per server and route: medians over every window of every process, the windows grouped by
+ * process (`forkSamples`, `forkMainSamples`), and the summed function costs.
+ */
+function summarizeRuns(raw) {
+  const results = {};
+  for (const [name, routes] of Object.entries(raw)) {
+    results[name] = {};
+    for (const [route, acc] of Object.entries(routes)) {
+      const all = acc.forks.flatMap((f) => f.perRequest);
+      const main = acc.forks.flatMap((f) => f.mainPerRequest);
+      const sim = acc.forks.flatMap((f) => f.simPerRequest);
+      results[name][route] = {
+        samples: all,
+        median: median(all),
+        mainSamples: main,
+        mainMedian: median(main),
+        forkSamples: acc.forks.map((f) => f.perRequest),
+        forkMainSamples: acc.forks.map((f) => f.mainPerRequest),
+        ...(sim.length > 0 ? { sim: medianSim(sim) } : {}),
+        ...(acc.served > 0 ? { functions: summarize(acc.costs, acc.served) } : {}),
+      };
+    }
+  }
+  return results;
+}
+
 function toMarkdown({ meta, results, options }) {
   const k = (n) => `${(n / 1000).toFixed(1)}k`;
+  const windows = (forks) => forks.map((list) => list.map(k).join(', ')).join(' / ');
   const lines = [`# HTTP cost — ${meta.date}`, ''];
   lines.push(
     `Instructions per request counted by ${meta.valgrind} (callgrind) over ${options.requests.toLocaleString('en-US')} requests ` +
       `after ${options.warmup.toLocaleString('en-US')} unmeasured ones, ${options.connections} connections (autocannon), ` +
-      `median of ${options.samples} windows. All threads: every thread of the server (V8's GC helpers and compilers included); ` +
+      `median of ${options.samples} window${options.samples > 1 ? 's' : ''}${options.forks > 1 ? ` in each of ${options.forks} processes per server (the windows of one process between slashes)` : ''}. All threads: every thread of the server (V8's GC helpers and compilers included); ` +
       `main thread: the event loop's, where the JavaScript runs, steadier from window to window because background ` +
       `GC and compilation come in bursts. ÷ Keel = the server's instructions ÷ Keel's: above 1 means Keel does less work per request.`,
     '',
@@ -306,8 +338,8 @@ function toMarkdown({ meta, results, options }) {
       .sort((a, b) => a.median - b.median);
     for (const row of rows) {
       lines.push(
-        `| ${row.s === 'keel' ? '**keel**' : row.s} | ${k(row.median)} | ${row.samples.map(k).join(', ')} | ${keel ? (row.median / keel).toFixed(2) : 'n/a'} ` +
-          `| ${k(row.mainMedian)} | ${row.mainSamples.map(k).join(', ')} | ${keelMain ? (row.mainMedian / keelMain).toFixed(2) : 'n/a'} |`,
+        `| ${row.s === 'keel' ? '**keel**' : row.s} | ${k(row.median)} | ${windows(row.forkSamples)} | ${keel ? (row.median / keel).toFixed(2) : 'n/a'} ` +
+          `| ${k(row.mainMedian)} | ${windows(row.forkMainSamples)} | ${keelMain ? (row.mainMedian / keelMain).toFixed(2) : 'n/a'} |`,
       );
     }
     lines.push('');
@@ -399,11 +431,17 @@ async function main() {
   }
   const started = new Date();
   console.log(
-    `· ${options.servers.join(', ')} × ${options.routes.map((r) => r.id).join(', ')} under ${valgrind}; ` +
-      'about a minute per server and route',
+    `· ${options.servers.join(', ')} × ${options.routes.map((r) => r.id).join(', ')}` +
+      `${options.forks > 1 ? ` × ${options.forks} processes` : ''} under ${valgrind}; ` +
+      'about a minute per process and route',
   );
-  const results = {};
-  for (const name of options.servers) await measureServer(name, options, generator, results);
+  const raw = {};
+  for (const name of options.servers) {
+    for (let fork = 1; fork <= options.forks; fork++) {
+      await measureServer(name, options, generator, raw, fork);
+    }
+  }
+  const results = summarizeRuns(raw);
   const meta = {
     date: started.toISOString(),
     valgrind,
