@@ -55,7 +55,7 @@ const USAGE = `Usage: node bench/http/cost.mjs [options]
                      JavaScript, V8, native code) and the costliest functions, JavaScript
                      named through the perf map node writes with --perf-basic-prof
   --keep             keep each server's callgrind dumps (one per window) and print their
-                     folder, for callgrind_annotate
+                     folder, for callgrind_annotate (with --functions, the perf map too)
   --help`;
 
 function parseOptions(argv) {
@@ -265,9 +265,12 @@ async function measureServer(name, options, generator, raw, fork) {
   } finally {
     await stopServer(server.child);
     await waitPortFree(port);
-    if (options.functions) removePerfMap(pid);
-    if (options.keep) console.log(`  ${name} callgrind dumps kept in ${dir} (process ${fork})`);
-    else rmSync(dir, { recursive: true, force: true });
+    // With --keep the perf map stays (in /tmp, its path printed): it names the kept dumps' JIT code.
+    if (options.functions && !options.keep) removePerfMap(pid);
+    if (options.keep) {
+      const map = options.functions ? `, JIT names in ${perfMapPath(pid)}` : '';
+      console.log(`  ${name} callgrind dumps kept in ${dir} (process ${fork})${map}`);
+    } else rmSync(dir, { recursive: true, force: true });
   }
 }
 
