@@ -258,7 +258,7 @@ async function measureServer(name, options, generator, raw, fork) {
       if (options.functions) {
         const named = summarize(acc.costs, acc.served);
         const parts = CATEGORIES.map((c) => `${c} ${Math.round(named.categories[c].ir)}`);
-        const scope = options.forks > 1 ? 'so far' : '';
+        const scope = options.forks > 1 ? ' (processes so far)' : '';
         console.log(`  ${''.padEnd(18)} main thread by origin${scope}: ${parts.join(', ')}`);
       }
     }

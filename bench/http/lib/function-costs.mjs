@@ -90,7 +90,6 @@ const EVENTS = { ir: ['Ir'], d1: ['D1mr', 'D1mw'], ll: ['ILmr', 'DLmr', 'DLmw'] 
 export function functionCosts(dumpText, map) {
   const costs = new Map();
   let columns = { ir: [0], d1: [], ll: [] };
-  let fn;
   let name;
   let skipNext = false;
   for (const line of dumpText.split('\n')) {
@@ -122,7 +121,7 @@ export function functionCosts(dumpText, map) {
         ]),
       );
     } else if (line.startsWith('fn=')) {
-      fn = line.slice(3);
+      const fn = line.slice(3);
       const address = /^0x([0-9a-f]+)$/i.exec(fn);
       name = address ? (nameAt(map, Number.parseInt(address[1], 16)) ?? '(unnamed JIT code)') : fn;
     } else if (line.startsWith('calls=')) skipNext = true;
